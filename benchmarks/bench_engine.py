@@ -1,0 +1,145 @@
+"""Per-gate cost of the engine (forward + backward), beside micrograd and PyTorch when installed.
+
+Two workloads, each measured for every engine in the same run:
+  * the lecture's sigmoid circuit, built and backpropagated many times (scalar gates);
+  * a long chain y = y * 1.0 (1,000,000 gates by default), then one backward.
+Prints microseconds per gate. Run: .venv/bin/python benchmarks/bench_engine.py [--chain N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+
+import graphgrad as gg
+
+
+def _best_of(fn, repeats=3):
+    best = float("inf")
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def circuit_graphgrad(n):
+    for _ in range(n):
+        w0, x0 = gg.tensor(2.0, requires_grad=True), gg.tensor(-1.0, requires_grad=True)
+        w1, x1 = gg.tensor(-3.0, requires_grad=True), gg.tensor(-2.0, requires_grad=True)
+        w2 = gg.tensor(-3.0, requires_grad=True)
+        f = 1 / (1 + gg.exp(-(w0 * x0 + w1 * x1 + w2)))
+        f.backward()
+
+
+def _micrograd_exp(v):
+    """micrograd 0.1.0 on PyPI has no exp gate: this one is written the way its other gates are."""
+    import math
+
+    from micrograd.engine import Value
+
+    out = Value(math.exp(v.data), (v,), "exp")
+
+    def _backward():
+        v.grad += out.data * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def circuit_micrograd(n):
+    from micrograd.engine import Value
+
+    for _ in range(n):
+        w0, x0, w1, x1, w2 = Value(2.0), Value(-1.0), Value(-3.0), Value(-2.0), Value(-3.0)
+        f = 1 / (1 + _micrograd_exp(-(w0 * x0 + w1 * x1 + w2)))
+        f.backward()
+
+
+def circuit_torch(n):
+    import torch
+
+    for _ in range(n):
+        w0, x0 = torch.tensor(2.0, requires_grad=True), torch.tensor(-1.0, requires_grad=True)
+        w1, x1 = torch.tensor(-3.0, requires_grad=True), torch.tensor(-2.0, requires_grad=True)
+        w2 = torch.tensor(-3.0, requires_grad=True)
+        f = 1 / (1 + torch.exp(-(w0 * x0 + w1 * x1 + w2)))
+        f.backward()
+
+
+def chain_graphgrad(n):
+    x = gg.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = y * 1.0
+    y.backward()
+
+
+def chain_micrograd(n):
+    from micrograd.engine import Value
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * n + 1000))
+    x = Value(1.0)
+    y = x
+    for _ in range(n):
+        y = y * 1.0
+    y.backward()  # recursive topological sort: may hit the C stack on long chains
+
+
+def chain_torch(n):
+    import torch
+
+    x = torch.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = y * 1.0
+    y.backward()
+
+
+CIRCUIT_GATES = {"graphgrad": 8, "micrograd": 9, "pytorch": 8}  # nodes each engine builds
+
+
+def _available(name):
+    try:
+        __import__({"micrograd": "micrograd", "pytorch": "torch"}.get(name, "graphgrad"))
+        return True
+    except ImportError:
+        return False
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--circuits", type=int, default=20000)
+    parser.add_argument("--chain", type=int, default=1_000_000)
+    parser.add_argument("--chain-micrograd", type=int, default=100_000,
+                        help="micrograd's recursive backward crashes on long chains; its chain is shorter")
+    args = parser.parse_args(argv)
+    engines = {"graphgrad": (circuit_graphgrad, chain_graphgrad),
+               "micrograd": (circuit_micrograd, chain_micrograd),
+               "pytorch": (circuit_torch, chain_torch)}
+    rows = {}
+    for name, (circuit, chain) in engines.items():
+        if not _available(name):
+            print(f"{name}: not installed, skipped")
+            continue
+        seconds = _best_of(lambda: circuit(args.circuits))
+        per_circuit = seconds / args.circuits * 1e6
+        chain_n = args.chain_micrograd if name == "micrograd" else args.chain
+        chain_seconds = _best_of(lambda: chain(chain_n), repeats=1)
+        rows[name] = (per_circuit, per_circuit / CIRCUIT_GATES[name], chain_seconds / chain_n * 1e6, chain_n)
+    print(f"\n{'engine':<10} {'µs/circuit':>11} {'µs/gate':>8} {'chain µs/gate':>14} {'chain length':>13}")
+    for name, (per_circuit, per_gate, chain_gate, chain_n) in rows.items():
+        print(f"{name:<10} {per_circuit:>11.1f} {per_gate:>8.2f} {chain_gate:>14.2f} {chain_n:>13,}")
+    if "graphgrad" in rows:
+        for other in ("micrograd", "pytorch"):
+            if other in rows:
+                print(f"graphgrad / {other}: circuit {rows['graphgrad'][0] / rows[other][0]:.2f}x, "
+                      f"chain per gate {rows['graphgrad'][2] / rows[other][2]:.2f}x")
+    print("(forward + backward; best of 3 for the circuit, one run for the chain; gc enabled)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""Reverse-mode differentiation over any DAG: backward(), grad(), value_and_grad().
+
+The sweep runs each node's VJP in Kahn order, sums cotangents to input shapes, accumulates where a
+node fans out, runs hooks, and returns the gradient of every node it passed (the visualizer draws
+those). With `create_graph=False` the VJPs run under `no_grad()`: one rule, both costs.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable, Sequence
+
+import numpy as np
+
+from . import config
+from .errors import BackwardError, GraphFreedError, ShapeError
+from .graph import backward_order
+from .ops.structural import sum_to
+from .tensor import Tensor
+
+
+def _as_list(values) -> list:
+    if values is None:
+        return []
+    if isinstance(values, Tensor) or not isinstance(values, (list, tuple)):
+        return [values]
+    return list(values)
+
+
+def _root_gradient(root: Tensor, gradient) -> Tensor:
+    if gradient is None:
+        if root.size != 1:
+            raise BackwardError(
+                f"backward: the root has shape {root.shape}, not a scalar; pass a gradient of that "
+                f"shape (e.g. gg.backward([y], [gg.ones_like(y)])) or reduce it first (y.sum())"
+            )
+        data = root.data
+        if isinstance(data, np.generic):  # a NumPy scalar: its own type makes the cheapest one
+            return Tensor._leaf(data.dtype.type(1), root.device)
+        return Tensor._leaf(root.device.xp.ones_like(data), root.device)
+    if not isinstance(gradient, Tensor):
+        from .primitive import constant_like
+
+        gradient = constant_like(gradient, root)
+    if gradient.shape != root.shape:
+        raise ShapeError(
+            f"backward: gradient of shape {gradient.shape} given for a root of shape {root.shape}"
+        )
+    return gradient
+
+
+def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_graph: bool = False,
+          create_graph: bool = False, accumulate: bool = True,
+          stop: frozenset[int] = frozenset()) -> dict[int, Tensor]:
+    """Backpropagate from `roots`; return {id(node): gradient} for every node passed.
+
+    `accumulate=True` adds into `.grad` of leaves (and of tensors that `retain_grad()`);
+    `stop` holds ids of nodes treated as leaves (used by `grad`).
+    """
+    roots = _as_list(roots)
+    grads = _as_list(grads) if grads is not None else [None] * len(roots)
+    if len(grads) != len(roots):
+        raise BackwardError(f"backward: {len(roots)} roots but {len(grads)} gradients")
+    for root in roots:
+        if not isinstance(root, Tensor):
+            raise TypeError(f"backward: roots must be Tensors, got {type(root).__name__}")
+        if not root.requires_grad:
+            raise BackwardError(
+                "backward: a root does not require grad (none of the tensors it was computed from "
+                "had requires_grad=True, or it was computed under no_grad())"
+            )
+    cotangents: dict[int, Tensor] = {}
+    with config.set_grad_enabled(create_graph):
+        for root, gradient in zip(roots, grads):
+            gradient = _root_gradient(root, gradient)
+            key = id(root)
+            cotangents[key] = cotangents[key] + gradient if key in cotangents else gradient
+        results: dict[int, Tensor] = {}
+        for node in backward_order(roots, stop):
+            key = id(node)
+            g = cotangents.pop(key, None)
+            if g is None:
+                continue
+            if node.hooks:
+                for hook in node.hooks:
+                    replaced = hook(g)
+                    if replaced is not None:
+                        g = replaced
+            results[key] = g
+            if node.op is None or key in stop:
+                if accumulate:
+                    node.grad = g if node.grad is None else node.grad + g
+                continue
+            if accumulate and node.retains_grad:
+                node.grad = g if node.grad is None else node.grad + g
+            inputs = node.inputs
+            if not inputs:
+                raise GraphFreedError(
+                    f"backward through a freed graph: the {node.op.name!r} node created at "
+                    f"{node.site} lost its links in an earlier backward(); pass "
+                    f"retain_graph=True to the first backward() to backpropagate twice"
+                )
+            input_grads = node.op.vjp(g, node, *inputs, **node.params)
+            for parent, parent_grad in zip(inputs, input_grads):
+                if parent_grad is None or not parent.requires_grad:
+                    continue
+                if parent_grad.data.shape != parent.data.shape:
+                    parent_grad = sum_to(parent_grad, parent.shape)
+                pkey = id(parent)
+                previous = cotangents.get(pkey)
+                cotangents[pkey] = parent_grad if previous is None else previous + parent_grad
+            if not retain_graph:
+                node.inputs = ()
+    return results
+
+
+def backward(roots, grads=None, retain_graph: bool = False, create_graph: bool = False) -> dict[int, Tensor]:
+    """Backpropagate from one or several roots at once (multi-task losses), into `.grad`.
+
+    `gg.backward([loss_a, loss_b], [g_a, g_b])` is the same as backward of
+    `(g_a * loss_a).sum() + (g_b * loss_b).sum()`. Gradients accumulate into `.grad` as in
+    PyTorch; clear them with `zero_grad`. The graph is freed unless `retain_graph=True`.
+    Returns {id(node): gradient} for every node passed.
+    """
+    return sweep(roots, grads, retain_graph=retain_graph or create_graph, create_graph=create_graph)
+
+
+def _normalize_argnums(argnums, count: int) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for n in nums:
+        if not -count <= n < count:
+            raise ValueError(f"grad: argnums {argnums!r} out of range for {count} positional arguments")
+    return tuple(n % count for n in nums)
+
+
+def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """`fn`'s value and its gradient with respect to the arguments `argnums` (as in JAX).
+
+    Composes: `gg.grad(gg.grad(f))` differentiates twice. Arguments may be Tensors, arrays or
+    numbers; the gradient is returned as Tensors, a tuple when `argnums` is a sequence.
+    """
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        nums = _normalize_argnums(argnums, len(args))
+        args = list(args)
+        targets = []
+        nested = False
+        for n in nums:
+            arg = args[n]
+            if isinstance(arg, Tensor) and arg.requires_grad:
+                nested = True  # part of an outer graph: keep the gradient differentiable
+                target = arg
+            else:
+                target = Tensor(arg).requires_grad_() if not isinstance(arg, Tensor) else \
+                    arg.detach().requires_grad_()
+            args[n] = target
+            targets.append(target)
+        with config.enable_grad():
+            value = fn(*args, **kwargs)
+        if not isinstance(value, Tensor):
+            raise TypeError(f"grad: {getattr(fn, '__name__', fn)} must return a Tensor, got {type(value).__name__}")
+        if value.size != 1:
+            raise BackwardError(f"grad: {getattr(fn, '__name__', fn)} returned shape {value.shape}; "
+                                "grad needs a scalar output")
+        stop = frozenset(id(t) for t in targets)
+        if value.requires_grad:
+            found = sweep([value], retain_graph=nested, create_graph=nested, accumulate=False, stop=stop)
+        else:
+            found = {}
+        grads = []
+        for t in targets:
+            g = found.get(id(t))
+            if g is None:
+                g = Tensor._leaf(t.device.xp.zeros_like(t.data), t.device)
+            grads.append(g)
+        result = grads[0] if isinstance(argnums, int) else tuple(grads)
+        if not nested:
+            value = value.detach()
+        return value, result
+
+    return wrapped
+
+
+def grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """The gradient of scalar-valued `fn` as a function (JAX's `grad`); composes with itself."""
+    value_and_grad_fn = value_and_grad(fn, argnums)
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        return value_and_grad_fn(*args, **kwargs)[1]
+
+    return wrapped

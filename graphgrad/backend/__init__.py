@@ -1,0 +1,195 @@
+"""The one place that knows NumPy from CuPy (and from array_api_strict, the CI stand-in).
+
+Everything above this module receives an array namespace `xp` and calls array-API functions on it.
+What the array API lacks (padding, scatter-add, random generators, moving data to the host) lives
+here as small functions that dispatch on the namespace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import DeviceError
+
+
+class Device:
+    """A place where arrays live, with the namespace that computes on them."""
+
+    __slots__ = ("name", "xp", "native")
+
+    def __init__(self, name: str, xp: Any, native: Any = None):
+        self.name = name
+        self.xp = xp
+        self.native = native  # the library's own device object (array_api_strict, CuPy), if any
+
+    def __repr__(self) -> str:
+        return f"device(type={self.name!r})"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            return self.name == other
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def asarray(self, data, dtype=None):
+        """`data` (Python number, list, NumPy array, array of another backend) as an array here."""
+        xp = self.xp
+        if dtype is not None:
+            dtype = resolve_dtype(xp, dtype)
+        if self.native is None and xp is np:
+            return np.asarray(data, dtype=dtype)
+        if not isinstance(data, (int, float, bool, list, tuple, np.ndarray, np.generic)):
+            data = to_numpy(data)
+        if isinstance(data, (np.ndarray, np.generic)) and dtype is None:
+            dtype = resolve_dtype(xp, str(data.dtype))
+        return xp.asarray(data, dtype=dtype, device=self.native)
+
+
+CPU = Device("cpu", np)
+_DEVICES: dict[str, Device] = {"cpu": CPU}
+
+
+def _cuda_device(name: str) -> Device:
+    try:
+        import cupy
+        from array_api_compat import cupy as cupy_namespace
+    except ImportError as error:  # pragma: no cover - depends on the machine
+        raise DeviceError(
+            f"device {name!r} needs CuPy: install graphgrad with the 'cuda' extra "
+            "(pip install 'graphgrad[cuda]') on a machine with an NVIDIA GPU"
+        ) from error
+    index = int(name.split(":")[1]) if ":" in name else 0
+    if index >= cupy.cuda.runtime.getDeviceCount():  # pragma: no cover
+        raise DeviceError(f"device {name!r}: this machine has {cupy.cuda.runtime.getDeviceCount()} GPU(s)")
+    return Device(f"cuda:{index}", cupy_namespace, cupy.cuda.Device(index))
+
+
+def _strict_device(name: str) -> Device:
+    try:
+        import array_api_strict
+    except ImportError as error:
+        raise DeviceError(
+            f"device {name!r} needs array_api_strict (installed with the 'dev' extra)"
+        ) from error
+    native_name = name.split(":", 1)[1] if ":" in name else "CPU_DEVICE"
+    return Device(f"strict:{native_name}", array_api_strict, array_api_strict.Device(native_name))
+
+
+def get_device(spec: "str | Device | None" = None) -> Device:
+    """`"cpu"`, `"cuda"`, `"cuda:1"`, `"strict"` or `"strict:device1"` as a Device (cached)."""
+    if spec is None:
+        return CPU
+    if isinstance(spec, Device):
+        return spec
+    name = str(spec)
+    device = _DEVICES.get(name)
+    if device is not None:
+        return device
+    if name == "cuda" or name.startswith("cuda:"):
+        device = _cuda_device(name)
+    elif name == "strict" or name.startswith("strict:"):
+        device = _strict_device(name)
+    else:
+        raise DeviceError(
+            f"unknown device {name!r}: expected 'cpu', 'cuda', 'cuda:N', 'strict' or 'strict:NAME'"
+        )
+    _DEVICES[name] = _DEVICES[device.name] = device
+    return device
+
+
+def device_of(array) -> Device:
+    """The Device an array lives on."""
+    if isinstance(array, (np.ndarray, np.generic)):
+        return CPU
+    module = type(array).__module__
+    if module.startswith("array_api_strict"):
+        return get_device(f"strict:{array.device._device}")
+    if module.startswith("cupy"):
+        return get_device(f"cuda:{array.device.id}")
+    raise DeviceError(f"cannot tell the device of an object of type {type(array).__name__}")
+
+
+def to_numpy(array) -> np.ndarray:
+    """A host NumPy copy (or view) of any backend's array."""
+    if isinstance(array, np.ndarray):
+        return array
+    if isinstance(array, np.generic):
+        return np.asarray(array)
+    module = type(array).__module__
+    if module.startswith("cupy"):
+        return array.get()
+    if module.startswith("array_api_strict"):
+        return np.asarray(array._array)
+    return np.asarray(array)
+
+
+def resolve_dtype(xp, dtype):
+    """A dtype name, NumPy dtype or namespace dtype as the namespace's dtype object."""
+    if xp is np:
+        return np.dtype(dtype)
+    if isinstance(dtype, (str, np.dtype, type)):
+        return getattr(xp, np.dtype(dtype).name)
+    return dtype
+
+
+def dtype_name(dtype) -> str:
+    """'float32' for a dtype of any namespace, or for the name itself."""
+    try:
+        return np.dtype(dtype).name
+    except TypeError:
+        return np.dtype(getattr(dtype, "_np_dtype", str(dtype))).name
+
+
+def is_floating(xp, dtype) -> bool:
+    if xp is np:
+        return dtype.kind == "f"
+    return xp.isdtype(dtype, "real floating")
+
+
+def pad(xp, x, pad_width, value=0.0):
+    """Constant padding; `pad_width` is ((before, after), ...) per axis."""
+    if xp is np:
+        return np.pad(x, pad_width, mode="constant", constant_values=value)
+    if xp.__name__.endswith("cupy"):
+        import cupy
+
+        return cupy.pad(x, pad_width, mode="constant", constant_values=value)
+    shape = tuple(n + before + after for n, (before, after) in zip(x.shape, pad_width))
+    out = xp.full(shape, value, dtype=x.dtype, device=x.device)
+    out[tuple(slice(before, before + n) for n, (before, _) in zip(x.shape, pad_width))] = x
+    return out
+
+
+def _is_basic_index(index) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(part is None or part is Ellipsis or isinstance(part, (int, slice)) for part in parts)
+
+
+def scatter_add(xp, shape, index, values):
+    """zeros(shape) with `values` added at `index` (repeated fancy indices accumulate)."""
+    out = xp.zeros(shape, dtype=values.dtype, device=getattr(values, "device", None)) \
+        if xp is not np else np.zeros(shape, dtype=values.dtype)
+    if _is_basic_index(index):
+        out[index] = values
+    elif xp is np:
+        np.add.at(out, index, values)
+    elif xp.__name__.endswith("cupy"):
+        import cupyx
+
+        cupyx.scatter_add(out, index, values)
+    else:
+        raise NotImplementedError(
+            f"getitem backward: advanced indexing {index!r} is not supported on namespace {xp.__name__}"
+        )
+    return out
+
+
+def random_generator(seed=None):
+    """A seeded NumPy generator: random numbers are drawn on the host, then moved to the device."""
+    return np.random.default_rng(seed)

@@ -1,0 +1,108 @@
+"""Losses, each built from composites and gates and drawn as one collapsible unit."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import dtype_name, to_numpy
+from ..errors import ShapeError
+from ..ops import exp, log, maximum, mean, sum as reduce_sum
+from ..ops.elementwise import abs as elementwise_abs
+from ..primitive import constant_like
+from ..tensor import Tensor
+from .activations import log_softmax
+from .composite import composite
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(values: Tensor, reduction: str, op: str) -> Tensor:
+    if reduction == "mean":
+        return mean(values)
+    if reduction == "sum":
+        return reduce_sum(values)
+    if reduction == "none":
+        return values
+    raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _target_distribution(logits: Tensor, targets) -> Tensor:
+    """Integer labels (N,) become one-hot rows; (N, C) targets are used as given."""
+    if isinstance(targets, Tensor) and targets.shape == logits.shape:
+        return targets
+    labels = to_numpy(targets.data if isinstance(targets, Tensor) else np.asarray(targets))
+    if labels.shape == logits.shape and labels.dtype.kind == "f":
+        return constant_like(labels.astype(dtype_name(logits.dtype)), logits)
+    count, classes = logits.shape
+    if labels.shape != (count,) or labels.dtype.kind not in "iu":
+        raise ShapeError(
+            f"cross_entropy: targets must be integer labels of shape ({count},) or a distribution "
+            f"of shape {logits.shape}; got shape {labels.shape} and dtype {labels.dtype}"
+        )
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(
+            f"cross_entropy: labels must lie in [0, {classes - 1}] for {classes} classes; "
+            f"got values from {labels.min()} to {labels.max()}"
+        )
+    one_hot = np.zeros((count, classes), dtype=dtype_name(logits.dtype))
+    one_hot[np.arange(count), labels] = 1.0
+    return constant_like(one_hot, logits)
+
+
+def _cross_entropy(logits: Tensor, targets, reduction: str = "mean") -> Tensor:
+    if logits.ndim != 2:
+        raise ShapeError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
+    distribution = _target_distribution(logits, targets)
+    per_sample = -reduce_sum(distribution * log_softmax(logits, axis=1), axis=1)
+    return _reduce(per_sample, reduction, "cross_entropy")
+
+
+cross_entropy = composite(
+    "cross_entropy", expand=_cross_entropy,
+    doc="Softmax cross-entropy of logits (N, C) against integer labels (N,) or target "
+        "distributions (N, C) such as one-hot rows; stable for large logits (log-sum-exp).",
+)
+
+
+def _mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    if isinstance(target, Tensor) and target.shape != input.shape:
+        raise ShapeError(f"mse_loss: input shape {input.shape} and target shape {target.shape} differ")
+    diff = input - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+mse_loss = composite(
+    "mse_loss", expand=_mse_loss,
+    doc="Mean squared error (PyTorch's meaning). The notes' E = ½Σ(t−y)² is "
+        "`0.5 * gg.mse_loss(y, t, reduction='sum')`.",
+)
+
+
+def _binary_cross_entropy(probs: Tensor, target, reduction: str = "mean", eps: float = 1e-12) -> Tensor:
+    target = target if isinstance(target, Tensor) else constant_like(np.asarray(target, dtype=dtype_name(probs.dtype)), probs)
+    if target.shape != probs.shape:
+        raise ShapeError(f"binary_cross_entropy: probabilities {probs.shape} and targets {target.shape} differ")
+    losses = -(target * log(probs + eps) + (1.0 - target) * log(1.0 - probs + eps))
+    return _reduce(losses, reduction, "binary_cross_entropy")
+
+
+binary_cross_entropy = composite(
+    "binary_cross_entropy", expand=_binary_cross_entropy,
+    doc="Cross-entropy of probabilities in (0, 1) against 0/1 targets; for logits prefer "
+        "binary_cross_entropy_with_logits, which is stable.",
+)
+
+
+def _bce_with_logits(logits: Tensor, target, reduction: str = "mean") -> Tensor:
+    target = target if isinstance(target, Tensor) else constant_like(np.asarray(target, dtype=dtype_name(logits.dtype)), logits)
+    if target.shape != logits.shape:
+        raise ShapeError(f"binary_cross_entropy_with_logits: logits {logits.shape} and targets {target.shape} differ")
+    # max(x, 0) - x t + log(1 + exp(-|x|)): exp never overflows
+    losses = maximum(logits, 0.0) - logits * target + log(1.0 + exp(-elementwise_abs(logits)))
+    return _reduce(losses, reduction, "binary_cross_entropy_with_logits")
+
+
+binary_cross_entropy_with_logits = composite(
+    "binary_cross_entropy_with_logits", expand=_bce_with_logits,
+    doc="Binary cross-entropy of raw scores: sigmoid and log fused for stability.",
+)

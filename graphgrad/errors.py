@@ -1,0 +1,49 @@
+"""Error classes and the helpers that make their messages name op, shapes, dtypes and site."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+class GraphgradError(Exception):
+    """Base class of graphgrad's own errors."""
+
+
+class ShapeError(GraphgradError, ValueError):
+    """Shapes that an operation cannot combine."""
+
+
+class DtypeError(GraphgradError, TypeError):
+    """Dtypes mixed in one operation, or a dtype an operation does not support."""
+
+
+class DeviceError(GraphgradError, RuntimeError):
+    """Tensors on different devices in one operation, or an unknown device."""
+
+
+class GraphFreedError(GraphgradError, RuntimeError):
+    """A second backward through a graph whose links were freed by the first."""
+
+
+class BackwardError(GraphgradError, RuntimeError):
+    """backward() called in a way that has no meaning (non-scalar root without a gradient...)."""
+
+
+def user_site(skip: int = 2) -> str:
+    """'file.py:123' of the first caller outside the graphgrad package (where the user made a node)."""
+    frame = sys._getframe(skip)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "<graphgrad>"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def describe(tensors) -> str:
+    """'shapes (2, 3) and (4,), dtypes float32 and float32' for an error message."""
+    shapes = " and ".join(str(tuple(t.shape)) for t in tensors)
+    dtypes = " and ".join(str(t.dtype) for t in tensors)
+    return f"shapes {shapes}, dtypes {dtypes}"

@@ -1,0 +1,116 @@
+"""Element-wise gates: add, mul, max, exp, reciprocal (the lecture's five), and their companions.
+
+Binary gates broadcast like NumPy; the engine sums each cotangent back to its input's shape.
+"""
+
+from __future__ import annotations
+
+from ..primitive import primitive
+from ..tensor import Tensor
+
+# ----- the lecture's gates ----------------------------------------------------------------------
+add = primitive("add", symbol="+",
+                forward=lambda xp, x, y: x + y,
+                vjp=lambda g, out, x, y: (g, g),
+                doc="add distributes: each input receives the upstream gradient unchanged")
+
+mul = primitive("mul", symbol="*",
+                forward=lambda xp, x, y: x * y,
+                vjp=lambda g, out, x, y: (g * y, g * x),
+                doc="mul switches: each input receives the upstream gradient times the other input")
+
+exp = primitive("exp", symbol="exp",
+                forward=lambda xp, x: xp.exp(x),
+                vjp=lambda g, out, x: (g * out,))
+
+reciprocal = primitive("reciprocal", symbol="1/x",
+                       forward=lambda xp, x: 1.0 / x,
+                       vjp=lambda g, out, x: (-(g * out * out),))
+
+
+def _tie_share(x: Tensor, y: Tensor) -> Tensor:
+    """The max gate's routing rule: the larger input gets all of g; an exact tie splits it 1/2-1/2.
+
+    The split is symmetric (as in JAX, autograd and tinygrad), so max(x, y) and max(y, x) have the
+    same gradients, and it is a valid subgradient. Consequence: relu'(0) = 1/2 (relu is max(x, 0)).
+    """
+    return where(x > y, 1.0, where(x == y, 0.5, 0.0)).astype(x.dtype)
+
+
+maximum = primitive("maximum", symbol="max",
+                    forward=lambda xp, x, y: xp.maximum(x, y),
+                    vjp=lambda g, out, x, y: (g * _tie_share(x, y), g * _tie_share(y, x)),
+                    doc="max routes: the larger input gets the upstream gradient (ties split it)")
+
+# ----- companions -------------------------------------------------------------------------------
+neg = primitive("neg", symbol="*-1",
+                forward=lambda xp, x: -x,
+                vjp=lambda g, out, x: (-g,))
+
+log = primitive("log", symbol="log",
+                forward=lambda xp, x: xp.log(x),
+                vjp=lambda g, out, x: (g * reciprocal(x),))
+
+
+def _pow_vjp(g, out, x, y):
+    grad_x = g * y * power(x, y - 1.0)
+    grad_y = None
+    if y.requires_grad:
+        grad_y = g * out * log(x)
+    return grad_x, grad_y
+
+
+power = primitive("pow", symbol="^",
+                  forward=lambda xp, x, y: xp.pow(x, y),
+                  vjp=_pow_vjp)
+
+where = primitive("where", symbol="where",
+                  forward=lambda xp, c, x, y: xp.where(c, x, y),
+                  vjp=lambda g, out, c, x, y: (None, where(c, g, 0.0), where(c, 0.0, g)),
+                  nondiff=(0,),
+                  doc="where routes the gradient to the branch that was chosen")
+
+
+def _comparison(name: str, symbol: str, fn):
+    return primitive(name, symbol=symbol, forward=fn, vjp=None, mixed_dtypes=True,
+                     doc="comparison: a boolean result with no gradient")
+
+
+less = _comparison("less", "<", lambda xp, x, y: x < y)
+less_equal = _comparison("less_equal", "<=", lambda xp, x, y: x <= y)
+greater = _comparison("greater", ">", lambda xp, x, y: x > y)
+greater_equal = _comparison("greater_equal", ">=", lambda xp, x, y: x >= y)
+equal = _comparison("equal", "==", lambda xp, x, y: x == y)
+not_equal = _comparison("not_equal", "!=", lambda xp, x, y: x != y)
+
+
+# ----- compositions (no new gates: they draw as the gates they are made of) ---------------------
+def sub(x, y) -> Tensor:
+    """x - y as the gates add and *-1 (as the lecture circuits draw it)."""
+    return add(x, neg(y) if isinstance(y, Tensor) else -y)
+
+
+def div(x, y) -> Tensor:
+    """x / y as the gates mul and 1/x."""
+    if not isinstance(y, Tensor):
+        return mul(x, 1.0 / y)
+    return mul(x, reciprocal(y))
+
+
+def pow(x, y) -> Tensor:  # noqa: A001 - NumPy's name
+    """x ** y. Integer and half powers of a tensor by a Python number stay one gate."""
+    return power(x, y)
+
+
+def sqrt(x) -> Tensor:
+    return power(x, 0.5)
+
+
+def minimum(x, y) -> Tensor:
+    """min(x, y) = -max(-x, -y): the max gate's tie rule carries over."""
+    return neg(maximum(neg(x), -y if not isinstance(y, Tensor) else neg(y)))
+
+
+def abs(x) -> Tensor:  # noqa: A001 - NumPy's name
+    """|x| = max(x, -x); by the tie rule its gradient at 0 is 0."""
+    return maximum(x, neg(x))

@@ -1,0 +1,42 @@
+"""Matrix multiplication, with NumPy's broadcasting of batch axes and its 1-D conventions."""
+
+from __future__ import annotations
+
+from ..errors import ShapeError, user_site
+from ..primitive import primitive
+from ..tensor import Tensor
+from .structural import reshape, swapaxes
+
+
+def _matmul_vjp(g, out, x, y):
+    return (_matmul(g, swapaxes(y, -1, -2)), _matmul(swapaxes(x, -1, -2), g))
+
+
+_matmul = primitive("matmul", symbol="@",
+                    forward=lambda xp, x, y: xp.matmul(x, y),
+                    vjp=_matmul_vjp)
+
+
+def matmul(x, y) -> Tensor:
+    """x @ y. 1-D operands are promoted to matrices and the added axis removed, as in NumPy."""
+    if not isinstance(x, Tensor) or not isinstance(y, Tensor):
+        from ..primitive import constant_like
+
+        x = x if isinstance(x, Tensor) else constant_like(x, y)
+        y = y if isinstance(y, Tensor) else constant_like(y, x)
+    if x.ndim == 0 or y.ndim == 0:
+        raise ShapeError(f"matmul: operands must have at least one dimension, got shapes {x.shape} "
+                         f"and {y.shape} (use * for scalars) (at {user_site()})")
+    if x.shape[-1] != y.shape[-2 if y.ndim > 1 else 0]:
+        raise ShapeError(
+            f"matmul: inner dimensions differ: shapes {x.shape} @ {y.shape} need "
+            f"x.shape[-1] == y.shape[{-2 if y.ndim > 1 else 0}] (at {user_site()})"
+        )
+    x2 = reshape(x, (1,) + x.shape) if x.ndim == 1 else x
+    y2 = reshape(y, y.shape + (1,)) if y.ndim == 1 else y
+    out = _matmul(x2, y2)
+    if y.ndim == 1:
+        out = reshape(out, out.shape[:-1])
+    if x.ndim == 1:
+        out = reshape(out, out.shape[:-2] + out.shape[-1:])
+    return out

@@ -1,0 +1,314 @@
+"""Tensor: one backend array plus its place in the graph.
+
+A Tensor is the graph node (like micrograd's Value). It refers to its inputs only, never to its
+consumers and never to a closure over itself, so graphs hold no reference cycles and are freed by
+reference counting alone, without waiting for Python's cyclic garbage collector.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Callable
+
+import numpy as np
+
+from . import config
+from .backend import CPU, Device, device_of, get_device, is_floating, to_numpy
+from .errors import BackwardError
+
+_seq = itertools.count()
+
+
+class Tensor:
+    """An n-dimensional array whose operations are recorded as a graph for differentiation."""
+
+    __slots__ = ("data", "grad", "op", "inputs", "params", "seq", "name", "requires_grad",
+                 "scope", "hooks", "site", "device", "retains_grad", "__weakref__")
+    __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray + Tensor -> Tensor
+
+    def __init__(self, data, dtype=None, device=None, requires_grad: bool = False,
+                 name: str | None = None):
+        if isinstance(data, Tensor):
+            data = data.data
+        target = get_device(device) if device is not None else (
+            _device_of_or_cpu(data))
+        if dtype is None and _is_python_float_data(data):
+            dtype = config.get_default_dtype()
+        self.data = target.asarray(data, dtype=dtype)
+        self.device = target
+        self.grad = None
+        self.op = None
+        self.inputs = ()
+        self.params = {}
+        self.seq = next(_seq)
+        self.name = name
+        self.scope = ()
+        self.hooks = None
+        self.site = None
+        self.retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _leaf(cls, data, device: Device) -> "Tensor":
+        """Fast constructor for arrays already on `device` (the hot path of every op)."""
+        t = cls.__new__(cls)
+        t.data = data
+        t.device = device
+        t.grad = None
+        t.op = None
+        t.inputs = ()
+        t.params = {}
+        t.seq = next(_seq)
+        t.name = None
+        t.requires_grad = False
+        t.scope = ()
+        t.hooks = None
+        t.site = None
+        t.retains_grad = False
+        return t
+
+    # ----- array facts -------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.data.shape, dtype=np.int64))
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.op is None
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def item(self) -> float:
+        if self.size != 1:
+            raise ValueError(f"item(): only a tensor with one element converts, this one has shape {self.shape}")
+        return to_numpy(self.data).reshape(()).item()
+
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (copied to the host if needed; never part of the graph)."""
+        return np.asarray(to_numpy(self.data))
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array.astype(dtype) if dtype is not None else array
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
+            )
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    # ----- graph facts -------------------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and not _is_floating(self):
+            raise TypeError(
+                f"requires_grad_: only floating tensors can require gradients, this one is {self.dtype}"
+            )
+        if self.op is not None and not requires_grad:
+            raise BackwardError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self) -> "Tensor":
+        """The same values as a new leaf, cut from the graph (shares the array)."""
+        t = Tensor._leaf(self.data, self.device)
+        t.name = self.name
+        return t
+
+    def retain_grad(self) -> "Tensor":
+        """Keep `.grad` on this non-leaf tensor after backward (leaves always keep it)."""
+        self.retains_grad = True
+        return self
+
+    def register_hook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> Callable[[], None]:
+        """Call `hook(grad)` when this tensor's gradient is complete; a returned Tensor replaces it.
+
+        Returns a function that removes the hook.
+        """
+        if not self.requires_grad:
+            raise BackwardError("register_hook: this tensor does not require grad, so no gradient reaches it")
+        if self.hooks is None:
+            self.hooks = []
+        self.hooks.append(hook)
+        return lambda: self.hooks.remove(hook)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False) -> None:
+        """Backpropagate from this tensor, accumulating into `.grad` of the leaves."""
+        from .autodiff import backward
+
+        backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
+                 create_graph=create_graph)
+
+    def to(self, device) -> "Tensor":
+        """A copy on `device`; differentiable (the gradient moves back)."""
+        target = get_device(device)
+        if target is self.device:
+            return self
+        return _ops.to_device(self, device=target)
+
+    def cpu(self) -> "Tensor":
+        return self.to(CPU)
+
+    # ----- repr ---------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        values = np.array2string(self.numpy(), precision=4, separator=", ", threshold=20,
+                                 prefix="tensor(")
+        extras = []
+        if self.device is not CPU:
+            extras.append(f"device='{self.device}'")
+        if str(self.dtype) not in ("float32", "int64", "bool"):
+            extras.append(f"dtype={self.dtype}")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        if self.op is not None:
+            extras.append(f"op={self.op.name}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([values] + extras) + ")"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Notebooks show the graph that produced this tensor (values and gradients)."""
+        try:
+            from . import viz
+        except ImportError:
+            return {"text/plain": repr(self)}
+        return viz.draw(self)._repr_mimebundle_(include, exclude)
+
+    # ----- operators (each one is a gate or a composition of gates) -----------------------------
+    def __add__(self, other): return _ops.add(self, other)
+    def __radd__(self, other): return _ops.add(other, self) if isinstance(other, Tensor) else _ops.add(self, other)
+    def __sub__(self, other): return _ops.sub(self, other)
+    def __rsub__(self, other): return _ops.sub(_as_tensor_like(other, self), self)
+    def __mul__(self, other): return _ops.mul(self, other)
+    def __rmul__(self, other): return _ops.mul(self, other)
+    def __truediv__(self, other): return _ops.div(self, other)
+    def __rtruediv__(self, other):
+        if not isinstance(other, Tensor) and other == 1:
+            return _ops.reciprocal(self)  # 1/x is the lecture's single 1/x gate
+        return _ops.div(_as_tensor_like(other, self), self)
+    def __pow__(self, other): return _ops.pow(self, other)
+    def __rpow__(self, other): return _ops.pow(_as_tensor_like(other, self), self)
+    def __matmul__(self, other): return _ops.matmul(self, other)
+    def __rmatmul__(self, other): return _ops.matmul(_as_tensor_like(other, self), self)
+    def __neg__(self): return _ops.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops.abs(self)
+    def __lt__(self, other): return _ops.less(self, other)
+    def __le__(self, other): return _ops.less_equal(self, other)
+    def __gt__(self, other): return _ops.greater(self, other)
+    def __ge__(self, other): return _ops.greater_equal(self, other)
+    def __eq__(self, other): return _ops.equal(self, other)  # type: ignore[override]
+    def __ne__(self, other): return _ops.not_equal(self, other)  # type: ignore[override]
+    __hash__ = object.__hash__
+
+    def __getitem__(self, index): return _ops.getitem(self, index)
+
+    # ----- methods users know from NumPy and PyTorch --------------------------------------------
+    def sum(self, axis=None, keepdims: bool = False): return _ops.sum(self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims: bool = False): return _ops.mean(self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims: bool = False): return _ops.max(self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims: bool = False): return _ops.min(self, axis=axis, keepdims=keepdims)
+    def var(self, axis=None, keepdims: bool = False): return _ops.var(self, axis=axis, keepdims=keepdims)
+    def std(self, axis=None, keepdims: bool = False): return _ops.std(self, axis=axis, keepdims=keepdims)
+    def argmax(self, axis=None): return _ops.argmax(self, axis=axis)
+    def exp(self): return _ops.exp(self)
+    def log(self): return _ops.log(self)
+    def sqrt(self): return _ops.sqrt(self)
+    def abs(self): return _ops.abs(self)
+    def reciprocal(self): return _ops.reciprocal(self)
+    def maximum(self, other): return _ops.maximum(self, other)
+    def astype(self, dtype): return _ops.astype(self, dtype=dtype)
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _ops.reshape(self, shape=shape)
+
+    def view(self, *shape): return self.reshape(*shape)
+    def flatten(self, start_dim: int = 0, end_dim: int = -1): return _ops.flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0: int = 0, dim1: int = 1):
+        """Swap two axes (PyTorch's meaning); `permute` takes a full order, `gg.transpose` NumPy's."""
+        return _ops.swapaxes(self, dim0, dim1)
+
+    def permute(self, *dims):
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        return _ops.transpose(self, axes=dims)
+
+    @property
+    def T(self): return _ops.transpose(self)
+
+    def squeeze(self, axis=None): return _ops.squeeze(self, axis=axis)
+    def unsqueeze(self, axis: int): return _ops.expand_dims(self, axis=axis)
+    def expand_dims(self, axis: int): return _ops.expand_dims(self, axis=axis)
+    def broadcast_to(self, shape): return _ops.broadcast_to(self, shape=tuple(shape))
+
+
+def _is_floating(t: Tensor) -> bool:
+    return is_floating(t.device.xp, t.data.dtype)
+
+
+def _is_python_float_data(data) -> bool:
+    if isinstance(data, float) and not isinstance(data, np.generic):
+        return True
+    if isinstance(data, (list, tuple)):
+        flat = np.asarray(data)
+        return flat.dtype.kind == "f"
+    return False
+
+
+def _device_of_or_cpu(data) -> Device:
+    if isinstance(data, (int, float, bool, list, tuple, np.ndarray, np.generic)):
+        return CPU
+    return device_of(data)
+
+
+def _as_tensor_like(value, reference: Tensor) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    from .primitive import constant_like
+
+    return constant_like(value, reference)
+
+
+def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False,
+           name: str | None = None) -> Tensor:
+    """Make a leaf tensor: `gg.tensor(2.0, requires_grad=True, name="w0")`.
+
+    Python floats and lists of floats become the default dtype (float32, as in PyTorch and JAX;
+    see `gg.set_default_dtype`); NumPy arrays keep their dtype.
+    """
+    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad, name=name)
+
+
+from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)

@@ -1,0 +1,59 @@
+"""Activations and losses: closed forms, stability for large inputs, PyTorch-like conventions."""
+
+import numpy as np
+import pytest
+
+import graphgrad as gg
+
+
+def test_sigmoid_local_gradient_is_sigma_one_minus_sigma():
+    x = gg.tensor(np.array([-2.0, 0.0, 3.0]), requires_grad=True)
+    s = gg.sigmoid(x)
+    s.sum().backward()
+    expected_s = 1 / (1 + np.exp(-np.array([-2.0, 0.0, 3.0])))
+    np.testing.assert_allclose(s.numpy(), expected_s)
+    np.testing.assert_allclose(x.grad.numpy(), expected_s * (1 - expected_s))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_large_logits_stay_finite(dtype):
+    logits = gg.tensor(np.array([[1000.0, -1000.0, 0.0], [-800.0, 800.0, 799.0]], dtype=dtype),
+                       requires_grad=True)
+    loss = gg.cross_entropy(logits, np.array([0, 2]))
+    loss.backward()
+    assert np.isfinite(loss.item()) and np.all(np.isfinite(logits.grad.numpy()))
+    assert loss.item() == pytest.approx((0.0 + (1.0 + np.log1p(np.exp(-1.0)))) / 2, rel=1e-5)
+    assert np.all(np.isfinite(gg.sigmoid(gg.tensor(np.array([-1000.0, 1000.0], dtype=dtype))).numpy()))
+    bce = gg.binary_cross_entropy_with_logits(gg.tensor(np.array([500.0, -500.0], dtype=dtype)),
+                                              np.array([0.0, 1.0]))
+    assert bce.item() == pytest.approx(500.0)
+
+
+def test_softmax_rows_sum_to_one():
+    p = gg.softmax(gg.tensor(np.random.default_rng(0).standard_normal((4, 5))), axis=1)
+    np.testing.assert_allclose(p.numpy().sum(axis=1), 1.0)
+
+
+def test_cross_entropy_integer_and_one_hot_agree():
+    logits = np.random.default_rng(1).standard_normal((3, 4))
+    labels = np.array([3, 0, 1])
+    a = gg.cross_entropy(gg.tensor(logits), labels).item()
+    b = gg.cross_entropy(gg.tensor(logits), np.eye(4)[labels]).item()
+    reference = np.mean(np.log(np.exp(logits).sum(axis=1)) - logits[np.arange(3), labels])
+    assert a == pytest.approx(reference) and b == pytest.approx(reference)
+
+
+def test_cross_entropy_rejects_bad_labels():
+    with pytest.raises(ValueError, match=r"\[0, 3\] for 4 classes"):
+        gg.cross_entropy(gg.tensor(np.zeros((2, 4))), np.array([0, 4]))
+    with pytest.raises(gg.ShapeError, match=r"integer labels of shape \(2,\)"):
+        gg.cross_entropy(gg.tensor(np.zeros((2, 4))), np.array([0, 1, 2]))
+
+
+def test_mse_loss_and_the_notes_half_sum():
+    y, t = np.array([0.5, 2.0]), np.array([1.0, 1.0])
+    assert gg.mse_loss(gg.tensor(y), gg.tensor(t)).item() == pytest.approx(np.mean((y - t) ** 2))
+    half_sum = 0.5 * gg.mse_loss(gg.tensor(y), gg.tensor(t), reduction="sum")
+    assert half_sum.item() == pytest.approx(0.5 * np.sum((t - y) ** 2))
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        gg.mse_loss(gg.tensor(y), gg.tensor(t), reduction="avg")

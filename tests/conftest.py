@@ -1,0 +1,64 @@
+"""Hypothesis profiles, float64 by default in tests, and the device fixture.
+
+Profiles: `ci` (default: few examples, no deadline), `dev` (more), `thorough` (many; also runs the
+tests marked slow). Choose with `pytest --hypothesis-profile=thorough`.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+import graphgrad as gg
+
+settings.register_profile("ci", max_examples=12, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.register_profile("dev", max_examples=40, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.register_profile("thorough", max_examples=300, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.load_profile("ci")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", help="run tests marked slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    profile = config.getoption("--hypothesis-profile", default=None)
+    if config.getoption("--run-slow") or profile == "thorough":
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow or --hypothesis-profile=thorough")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+    try:
+        import cupy  # noqa: F401
+        has_gpu = cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        has_gpu = False
+    if not has_gpu:
+        skip_gpu = pytest.mark.skip(reason="needs CuPy and a CUDA device")
+        for item in items:
+            if "gpu" in item.keywords:
+                item.add_marker(skip_gpu)
+
+
+@pytest.fixture(autouse=True)
+def _float64_by_default():
+    """Gradient checks need float64; tests that want float32 say so."""
+    with gg.default_dtype("float64"):
+        yield
+
+
+DEVICES = ["cpu", "strict"]
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    """Every engine test that takes `device` runs on NumPy and on the strict array-API stand-in."""
+    return gg.get_device(request.param)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

@@ -1,0 +1,196 @@
+"""Per-primitive test specs: how to draw inputs (domains are data) and what to check.
+
+Each spec draws float64 inputs from `data` and returns (fn, arrays): `fn` takes Tensors and
+applies the primitive (through its public function). `smooth` primitives also get a second-order
+check. Every registered primitive must have a spec (tested in test_all_primitives.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from hypothesis import strategies as st
+
+import graphgrad as gg
+from graphgrad.ops import structural
+from graphgrad.testing import strategies as gst
+
+
+@dataclass(frozen=True)
+class Spec:
+    draw: Callable  # data -> (fn, [arrays])
+    smooth: bool = True
+    differentiable: bool = True
+    eps: float = 1e-6  # float32 round trips need a step far above float32 rounding
+
+
+def _unary(fn, domain="real", away_from_zero=0.0, smooth=True):
+    def draw(data):
+        shape = data.draw(gst.shapes(), label="shape")
+        x = data.draw(gst.arrays(shape, domain, away_from_zero=away_from_zero), label="x")
+        return fn, [x]
+    return Spec(draw, smooth)
+
+
+def _binary(fn, domain_y="real", tie_free=False, smooth=True):
+    def draw(data):
+        shape_x, shape_y = data.draw(gst.broadcastable_shapes(2), label="shapes")
+        if tie_free:
+            x, y = data.draw(gst.tie_free_pair(shape_x, shape_y), label="x, y")
+        else:
+            x = data.draw(gst.arrays(shape_x), label="x")
+            y = data.draw(gst.arrays(shape_y, domain_y), label="y")
+        return fn, [x, y]
+    return Spec(draw, smooth)
+
+
+def _axis_reduction(fn, well_separated=False):
+    def draw(data):
+        shape = data.draw(gst.shapes(min_dims=1), label="shape")
+        x = data.draw(gst.well_separated(shape) if well_separated else gst.arrays(shape), label="x")
+        axis = data.draw(st.none() | st.integers(0, len(shape) - 1) |
+                         st.lists(st.integers(0, len(shape) - 1), min_size=1, unique=True).map(tuple),
+                         label="axis")
+        keepdims = data.draw(st.booleans(), label="keepdims")
+        return (lambda t: fn(t, axis=axis, keepdims=keepdims)), [x]
+    return Spec(draw)
+
+
+def _pow_draw(data):
+    shape_x, shape_y = data.draw(gst.broadcastable_shapes(2), label="shapes")
+    x = data.draw(gst.arrays(shape_x, "positive"), label="x")
+    y = data.draw(gst.arrays(shape_y, "unit"), label="y")
+    return gg.pow, [x, y]
+
+
+def _where_draw(data):
+    shape_c, shape_x, shape_y = data.draw(gst.broadcastable_shapes(3), label="shapes")
+    mask = data.draw(st.builds(lambda a: a > 0, gst.arrays(shape_c)), label="mask")
+    x = data.draw(gst.arrays(shape_x), label="x")
+    y = data.draw(gst.arrays(shape_y), label="y")
+    return (lambda a, b: gg.where(gg.tensor(mask), a, b)), [x, y]
+
+
+def _comparison(fn):
+    def draw(data):
+        shape_x, shape_y = data.draw(gst.broadcastable_shapes(2), label="shapes")
+        return fn, [data.draw(gst.arrays(shape_x)), data.draw(gst.arrays(shape_y))]
+    return Spec(draw, differentiable=False)
+
+
+def _reshape_draw(data):
+    shape = data.draw(gst.shapes(), label="shape")
+    x = data.draw(gst.arrays(shape), label="x")
+    new_shape = data.draw(st.permutations(list(shape)).map(tuple), label="new shape") + (1,)
+    return (lambda t: gg.reshape(t, new_shape)), [x]
+
+
+def _transpose_draw(data):
+    shape = data.draw(gst.shapes(), label="shape")
+    axes = data.draw(st.permutations(list(range(len(shape)))).map(tuple), label="axes")
+    return (lambda t: gg.transpose(t, axes)), [data.draw(gst.arrays(shape))]
+
+
+def _broadcast_draw(data):
+    shape_x, shape_out = data.draw(gst.broadcastable_shapes(2), label="shapes")
+    target = np.broadcast_shapes(shape_x, shape_out)
+    return (lambda t: gg.broadcast_to(t, target)), [data.draw(gst.arrays(shape_x))]
+
+
+def _index_for(data, shape):
+    parts = []
+    for n in shape:
+        start = data.draw(st.integers(0, n - 1))
+        stop = data.draw(st.integers(start + 1, n))
+        step = data.draw(st.integers(1, 2))
+        parts.append(data.draw(st.sampled_from([slice(start, stop, step), start])))
+    return tuple(parts)
+
+
+def _getitem_draw(data):
+    shape = data.draw(gst.shapes(min_dims=1), label="shape")
+    fancy = data.draw(st.booleans(), label="fancy")
+    if fancy:  # repeated integer indices: the gradient must accumulate
+        index = np.asarray(data.draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=5)))
+    else:
+        index = _index_for(data, shape)
+    return (lambda t: t[index]), [data.draw(gst.arrays(shape))]
+
+
+def _index_add_draw(data):
+    shape = data.draw(gst.shapes(min_dims=1), label="shape")
+    index = np.asarray(data.draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=5)))
+    values = data.draw(gst.arrays((len(index),) + shape[1:]))
+    return (lambda v: structural._scatter(v, index=index, shape=shape)), [values]
+
+
+def _pad_draw(data):
+    shape = data.draw(gst.shapes(min_dims=1), label="shape")
+    widths = tuple((data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2))) for _ in shape)
+    return (lambda t: gg.pad(t, widths, value=0.5)), [data.draw(gst.arrays(shape))]
+
+
+def _concatenate_draw(data):
+    shape = data.draw(gst.shapes(min_dims=1), label="shape")
+    axis = data.draw(st.integers(0, len(shape) - 1), label="axis")
+    other = shape[:axis] + (data.draw(st.integers(1, 3)),) + shape[axis + 1:]
+    x, y = data.draw(gst.arrays(shape)), data.draw(gst.arrays(other))
+    return (lambda a, b: gg.concatenate([a, b, a], axis=axis)), [x, y]
+
+
+def _matmul_draw(data):
+    batch_x, batch_y = data.draw(gst.broadcastable_shapes(2, max_dims=2), label="batch")
+    n, k, m = (data.draw(st.integers(1, 4)) for _ in range(3))
+    x = data.draw(gst.arrays(batch_x + (n, k)))
+    y = data.draw(gst.arrays(batch_y + (k, m)))
+    return gg.matmul, [x, y]
+
+
+def _astype_draw(data):
+    shape = data.draw(gst.shapes(), label="shape")
+    # there and back: float64 -> float32 -> float64 keeps the gradient (to float32 precision)
+    return (lambda t: t.astype("float32").astype("float64")), [data.draw(gst.arrays(shape))]
+
+
+def _to_device_draw(data):
+    shape = data.draw(gst.shapes(), label="shape")
+    return (lambda t: (t.to("strict") * 2.0).to("cpu")), [data.draw(gst.arrays(shape))]
+
+
+def _argmax_draw(data):
+    shape = data.draw(gst.shapes(min_dims=1), label="shape")
+    return (lambda t: gg.argmax(t, axis=0)), [data.draw(gst.arrays(shape))]
+
+
+SPECS: dict[str, Spec] = {
+    "add": _binary(gg.add),
+    "mul": _binary(gg.mul),
+    "maximum": _binary(gg.maximum, tie_free=True, smooth=False),
+    "exp": _unary(gg.exp),
+    "reciprocal": _unary(gg.reciprocal, away_from_zero=0.3),
+    "neg": _unary(gg.neg),
+    "log": _unary(gg.log, domain="positive"),
+    "pow": Spec(_pow_draw),
+    "where": Spec(_where_draw),
+    "less": _comparison(gg.less),
+    "less_equal": _comparison(gg.less_equal),
+    "greater": _comparison(gg.greater),
+    "greater_equal": _comparison(gg.greater_equal),
+    "equal": _comparison(gg.equal),
+    "not_equal": _comparison(gg.not_equal),
+    "sum": _axis_reduction(gg.sum),
+    "max": _axis_reduction(gg.max, well_separated=True),
+    "argmax": Spec(_argmax_draw, differentiable=False),
+    "reshape": Spec(_reshape_draw),
+    "transpose": Spec(_transpose_draw),
+    "broadcast_to": Spec(_broadcast_draw),
+    "getitem": Spec(_getitem_draw),
+    "index_add": Spec(_index_add_draw),
+    "pad": Spec(_pad_draw),
+    "concatenate": Spec(_concatenate_draw),
+    "matmul": Spec(_matmul_draw),
+    "astype": Spec(_astype_draw, smooth=False, eps=1e-2),
+    "to_device": Spec(_to_device_draw),
+}

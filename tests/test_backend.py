@@ -1,0 +1,63 @@
+"""The engine on a second, strict array backend: code that only works on NumPy fails here."""
+
+import numpy as np
+import pytest
+
+import graphgrad as gg
+from graphgrad.backend import to_numpy
+
+
+def test_engine_runs_on_device(device):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+    x = gg.tensor(a, device=device, requires_grad=True)
+    w = gg.tensor(b, device=device, requires_grad=True)
+    h = gg.tanh(x @ w)
+    loss = gg.cross_entropy(h, np.array([0, 1, 1])) + (gg.pad(x, 1)[1:-1, ::2] ** 2).mean() \
+        + gg.maximum(h, 0.1).sum() + gg.log_softmax(gg.concatenate([h, h], axis=1), axis=1).sum()
+    loss.backward()
+    assert x.grad.device is device and w.grad.device is device
+    # the same computation on NumPy gives the same gradients
+    x_cpu, w_cpu = gg.tensor(a, requires_grad=True), gg.tensor(b, requires_grad=True)
+    h_cpu = gg.tanh(x_cpu @ w_cpu)
+    loss_cpu = gg.cross_entropy(h_cpu, np.array([0, 1, 1])) + (gg.pad(x_cpu, 1)[1:-1, ::2] ** 2).mean() \
+        + gg.maximum(h_cpu, 0.1).sum() + gg.log_softmax(gg.concatenate([h_cpu, h_cpu], axis=1), axis=1).sum()
+    loss_cpu.backward()
+    np.testing.assert_allclose(to_numpy(x.grad.data), x_cpu.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(to_numpy(w.grad.data), w_cpu.grad.numpy(), rtol=1e-10)
+
+
+def test_gradcheck_on_device(device):
+    x = gg.tensor(np.array([[0.3, -1.2], [2.0, 0.1]]), device=device)
+    assert gg.gradcheck(lambda t: gg.softmax(t * t, axis=0), [x])
+    assert gg.gradgradcheck(lambda t: gg.sigmoid(t).sum(axis=1), [x])
+
+
+def test_mixing_devices_is_an_error_naming_both():
+    a = gg.tensor(np.ones(3), device="strict")
+    b = gg.tensor(np.ones(3), device="strict:device1")
+    with pytest.raises(gg.DeviceError, match=r"add: .*strict:CPU_DEVICE and strict:device1"):
+        a + b
+    with pytest.raises(gg.DeviceError, match="different devices"):
+        gg.tensor(np.ones(3)) * a
+
+
+def test_to_device_is_differentiable():
+    x = gg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = x.to("strict:device1") * 3.0
+    assert y.device.name == "strict:device1"
+    y.to("cpu").sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_unknown_device_lists_valid_ones():
+    with pytest.raises(gg.DeviceError, match="expected 'cpu', 'cuda'"):
+        gg.tensor(1.0, device="tpu")
+
+
+@pytest.mark.gpu
+def test_cuda_backend_matches_numpy():
+    x = gg.tensor(np.array([[0.5, -1.0]]), device="cuda", requires_grad=True)
+    gg.sigmoid(x).sum().backward()
+    s = 1 / (1 + np.exp(-np.array([[0.5, -1.0]])))
+    np.testing.assert_allclose(x.grad.numpy(), s * (1 - s))

@@ -1,0 +1,94 @@
+"""The Tensor API users know from NumPy and PyTorch."""
+
+import numpy as np
+import pytest
+
+import graphgrad as gg
+
+
+def test_python_floats_default_to_float32_arrays_keep_dtype():
+    with gg.default_dtype("float32"):
+        assert gg.tensor(1.5).dtype == np.float32
+        assert gg.tensor([1.0, 2.0]).dtype == np.float32
+    assert gg.tensor(np.ones(2, dtype=np.float64)).dtype == np.float64
+    assert gg.tensor(np.arange(3)).dtype.kind == "i"
+
+
+def test_python_scalar_keeps_tensor_dtype():
+    x = gg.tensor(np.ones(3, dtype=np.float32))
+    assert (x * 2.5 + 1).dtype == np.float32
+    assert (2.5 - x).dtype == np.float32
+
+
+def test_operators_match_numpy():
+    a, b = np.array([[1.0, -2.0], [3.0, 0.5]]), np.array([0.5, 4.0])
+    x, y = gg.tensor(a), gg.tensor(b)
+    np.testing.assert_allclose((x + y).numpy(), a + b)
+    np.testing.assert_allclose((x - y).numpy(), a - b)
+    np.testing.assert_allclose((x * y).numpy(), a * b)
+    np.testing.assert_allclose((x / y).numpy(), a / b)
+    np.testing.assert_allclose((y ** 2).numpy(), b ** 2)
+    np.testing.assert_allclose((2.0 ** y).numpy(), 2.0 ** b)
+    np.testing.assert_allclose((x @ y).numpy(), a @ b)
+    np.testing.assert_allclose((-x).numpy(), -a)
+    np.testing.assert_array_equal((x > 0).numpy(), a > 0)
+    np.testing.assert_array_equal((x == 3.0).numpy(), a == 3.0)
+    np.testing.assert_allclose((a + y).numpy(), a + b)  # ndarray + Tensor -> Tensor
+    assert isinstance(a + y, gg.Tensor)
+
+
+def test_reductions_and_shapes():
+    a = np.arange(24.0).reshape(2, 3, 4)
+    x = gg.tensor(a)
+    np.testing.assert_allclose(x.sum(axis=(0, 2)).numpy(), a.sum(axis=(0, 2)))
+    np.testing.assert_allclose(x.mean(axis=1, keepdims=True).numpy(), a.mean(axis=1, keepdims=True))
+    np.testing.assert_allclose(x.max(axis=-1).numpy(), a.max(axis=-1))
+    np.testing.assert_allclose(x.min().numpy(), a.min())
+    np.testing.assert_allclose(x.var(axis=0).numpy(), a.var(axis=0))
+    assert x.reshape(4, -1).shape == (4, 6)
+    assert x.flatten(1).shape == (2, 12)
+    assert x.transpose(0, 2).shape == (4, 3, 2)
+    assert x.permute(2, 0, 1).shape == (4, 2, 3)
+    assert x.T.shape == (4, 3, 2)
+    assert gg.transpose(x, (1, 0, 2)).shape == (3, 2, 4)
+    assert x[:, 1].shape == (2, 4) and x[..., ::2].shape == (2, 3, 2)
+    assert x.unsqueeze(0).shape == (1, 2, 3, 4)
+    assert x.argmax(axis=2).numpy().tolist() == a.argmax(axis=2).tolist()
+
+
+def test_item_numpy_detach_requires_grad():
+    x = gg.tensor(2.0, requires_grad=True, name="x")
+    y = x * 3.0
+    assert y.item() == 6.0 and isinstance(y.numpy(), np.ndarray)
+    d = y.detach()
+    assert d.op is None and not d.requires_grad
+    z = gg.tensor(1.0).requires_grad_()
+    assert z.requires_grad and z.is_leaf
+    assert "x" in repr(x) and "requires_grad" in repr(x)
+
+
+def test_bool_of_array_is_ambiguous():
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(gg.tensor(np.ones(3)))
+
+
+@pytest.mark.parametrize("bad", [
+    lambda: gg.tensor(np.ones((2, 3))) + gg.tensor(np.ones((4,))),
+    lambda: gg.tensor(np.ones((2, 3))) @ gg.tensor(np.ones((4, 2))),
+    lambda: gg.tensor(np.ones((2, 3))).reshape(4, 2),
+])
+def test_shape_errors_name_the_op_shapes_and_site(bad):
+    with pytest.raises(gg.ShapeError) as info:
+        bad()
+    message = str(info.value)
+    assert "(2, 3)" in message and "test_tensor.py" in message or "reshape" in message
+
+
+def test_dtype_mix_is_an_error():
+    with pytest.raises(gg.DtypeError, match=r"mul: .*float32 and float64.*astype"):
+        gg.tensor(np.ones(2, dtype=np.float32)) * gg.tensor(np.ones(2))
+
+
+def test_item_of_many_elements_is_an_error():
+    with pytest.raises(ValueError, match=r"shape \(2,\)"):
+        gg.tensor(np.ones(2)).item()

@@ -1,0 +1,100 @@
+import numpy as np
+import pytest
+
+from graphgrad import nn, optim
+from graphgrad.data import DataLoader, load_digits
+from graphgrad.train import (History, accuracy, confusion_matrix, evaluate, fit,
+                             plot_confusion_matrix, plot_history, plot_kernels, predict)
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits(flat=True)
+
+
+def mlp(seed=0):
+    return nn.Sequential(nn.Linear(64, 32, rng=seed), nn.ReLU(), nn.Linear(32, 10, rng=seed + 1))
+
+
+def test_fit_learns_digits_with_a_small_budget(digits):
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    history = fit(model, opt, (digits.x_train, digits.y_train), epochs=3,
+                  val=(digits.x_test, digits.y_test), progress=False)
+    assert history.epochs == 3 and len(history.val_accuracy) == 3 and len(history.seconds) == 3
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert history.val_accuracy[-1] >= 0.90  # chance is 0.10
+    loss, acc = evaluate(model, digits.x_test, digits.y_test)
+    assert acc == history.val_accuracy[-1] and loss == pytest.approx(history.val_loss[-1])
+
+
+def test_fit_is_reproducible_and_seed_matters(digits):
+    def run(seed):
+        model = mlp()
+        opt = optim.SGD(model.parameters(), lr=0.05)
+        return fit(model, opt, (digits.x_train[:256], digits.y_train[:256]), epochs=2,
+                   seed=seed, progress=False).train_loss
+
+    assert run(0) == run(0)
+    assert run(0) != run(1)
+
+
+def test_fit_with_loader_schedule_and_progress_bar(digits):
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    schedule = optim.StepDecay(opt, 1, gamma=0.5)
+    loader = DataLoader(digits.x_train[:128], digits.y_train[:128], batch_size=64, seed=0)
+    history = fit(model, opt, loader, epochs=3, schedule=schedule, progress=True)
+    assert history.lr == [0.1, 0.05, 0.025]
+    assert history.val_loss == []
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_fit_stops_on_divergence(digits):
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=1e6)
+    with pytest.raises(FloatingPointError, match="loss became .* at epoch 1.*smaller learning rate"):
+        fit(model, opt, (digits.x_train, digits.y_train), epochs=1, progress=False)
+
+
+def test_fit_argument_errors(digits):
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        fit(model, opt, (digits.x_train, digits.y_train), epochs=0)
+    with pytest.raises(TypeError, match="DataLoader or a tuple"):
+        fit(model, opt, digits.x_train, epochs=1)
+
+
+def test_predict_uses_eval_mode_and_restores_training():
+    model = nn.Sequential(nn.Linear(3, 3, rng=0), nn.Dropout(0.9, rng=0))
+    x = np.ones((4, 3), dtype=np.float32)
+    a, b = predict(model, x), predict(model, x)
+    np.testing.assert_array_equal(a, b)  # dropout is off
+    assert model.training and model[1].training
+
+
+def test_accuracy_and_confusion_by_hand():
+    scores = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+    assert accuracy(scores, [1, 0, 0]) == pytest.approx(2 / 3)
+    counts = confusion_matrix([0, 0, 1, 2, 2], [0, 1, 1, 2, 0], 3)
+    np.testing.assert_array_equal(counts, [[1, 1, 0], [0, 1, 0], [1, 0, 1]])
+    with pytest.raises(ValueError, match="accuracy: expected scores"):
+        accuracy(np.zeros(3), [0, 1, 2])
+
+
+def test_plots_write_png_files(tmp_path):
+    history = History(train_loss=[1.0, 0.5], train_accuracy=[0.5, 0.8], val_loss=[1.1, 0.7],
+                      val_accuracy=[0.4, 0.7], lr=[0.1, 0.1], seconds=[1.0, 1.0])
+    paths = [
+        plot_history(history, tmp_path / "curves.png"),
+        plot_kernels(np.random.default_rng(0).normal(size=(6, 1, 3, 3)), tmp_path / "k.png"),
+        plot_confusion_matrix(np.eye(3, dtype=int) * 5, tmp_path / "cm.png"),
+    ]
+    for path in paths:
+        assert path.read_bytes()[:8] == PNG
+    with pytest.raises(ValueError, match="expected a conv weight"):
+        plot_kernels(np.zeros((3, 3)))
+    assert history.as_dict()["val_accuracy"] == [0.4, 0.7]
