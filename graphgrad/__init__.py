@@ -7,17 +7,21 @@ gradient can be drawn. Public API re-exported here; no logic lives in this file.
 from . import config
 from .autodiff import backward, grad, value_and_grad
 from .backend import Device, get_device
-from .composites import (COMPOSITES, binary_cross_entropy, binary_cross_entropy_with_logits,
-                         cross_entropy, log_softmax, mse_loss, relu, sigmoid, softmax, tanh)
+from .composites import (COMPOSITES, avg_pool2d, binary_cross_entropy,
+                         binary_cross_entropy_with_logits, conv1d, conv2d, conv_output_shape,
+                         conv_transpose2d, cross_entropy, dropout, local_conv2d, log_softmax,
+                         lp_pool2d, lp_pool_channels, max_pool2d, max_pool_channels, maxout,
+                         mse_loss, relu, sigmoid, softmax, tanh, tiled_conv2d)
 from .config import (default_dtype, enable_grad, expand_composites, get_default_dtype, name_scope,
                      no_grad, set_default_dtype, set_grad_enabled)
 from .errors import (BackwardError, DeviceError, DtypeError, GraphFreedError, GraphgradError,
                      ShapeError)
 from .factories import arange, full, ones, ones_like, randn, zeros, zeros_like
 from .ops import (abs, add, argmax, astype, broadcast_to, concatenate, div, equal, exp, expand_dims,
-                  flatten, getitem, greater, greater_equal, less, less_equal, log, matmul, max,
+                  flatten, fold, getitem, greater, greater_equal, less, less_equal, log, matmul, max,
                   maximum, mean, min, minimum, mul, neg, not_equal, pad, pow, reciprocal, reshape,
-                  sqrt, squeeze, stack, std, sub, sum, sum_to, swapaxes, transpose, var, where)
+                  sqrt, squeeze, stack, std, sub, sum, sum_to, swapaxes, transpose, unfold, var,
+                  where)
 from .primitive import PRIMITIVES, Primitive, primitive
 from .tensor import Tensor, tensor
 from .testing import gradcheck, gradgradcheck, numerical_grad

@@ -51,11 +51,12 @@ def _root_gradient(root: Tensor, gradient) -> Tensor:
 
 def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_graph: bool = False,
           create_graph: bool = False, accumulate: bool = True,
-          stop: frozenset[int] = frozenset()) -> dict[int, Tensor]:
-    """Backpropagate from `roots`; return {id(node): gradient} for every node passed.
+          stop: frozenset[int] = frozenset(), collect_all: bool = False) -> dict[int, Tensor]:
+    """Backpropagate from `roots`; return {id(node): gradient} for the leaves and `stop` nodes.
 
     `accumulate=True` adds into `.grad` of leaves (and of tensors that `retain_grad()`);
-    `stop` holds ids of nodes treated as leaves (used by `grad`).
+    `stop` holds ids of nodes treated as leaves (used by `grad`); `collect_all=True` also keeps
+    the gradient of every intermediate node (more memory: only for inspection and drawing).
     """
     roots = _as_list(roots)
     grads = _as_list(grads) if grads is not None else [None] * len(roots)
@@ -86,11 +87,13 @@ def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_grap
                     replaced = hook(g)
                     if replaced is not None:
                         g = replaced
-            results[key] = g
             if node.op is None or key in stop:
+                results[key] = g
                 if accumulate:
                     node.grad = g if node.grad is None else node.grad + g
                 continue
+            if collect_all:
+                results[key] = g
             if accumulate and node.retains_grad:
                 node.grad = g if node.grad is None else node.grad + g
             inputs = node.inputs
@@ -114,15 +117,19 @@ def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_grap
     return results
 
 
-def backward(roots, grads=None, retain_graph: bool = False, create_graph: bool = False) -> dict[int, Tensor]:
+def backward(roots, grads=None, retain_graph: bool = False, create_graph: bool = False,
+             return_all: bool = False) -> dict[int, Tensor] | None:
     """Backpropagate from one or several roots at once (multi-task losses), into `.grad`.
 
     `gg.backward([loss_a, loss_b], [g_a, g_b])` is the same as backward of
     `(g_a * loss_a).sum() + (g_b * loss_b).sum()`. Gradients accumulate into `.grad` as in
-    PyTorch; clear them with `zero_grad`. The graph is freed unless `retain_graph=True`.
-    Returns {id(node): gradient} for every node passed.
+    PyTorch; clear them with `zero_grad`. The graph is freed unless `retain_graph=True` (or
+    `create_graph=True`, as in PyTorch). `return_all=True` returns {id(node): gradient} for
+    every node passed, intermediates included (what a diagram shows).
     """
-    return sweep(roots, grads, retain_graph=retain_graph or create_graph, create_graph=create_graph)
+    found = sweep(roots, grads, retain_graph=retain_graph or create_graph,
+                  create_graph=create_graph, collect_all=return_all)
+    return found if return_all else None
 
 
 def _normalize_argnums(argnums, count: int) -> tuple[int, ...]:

@@ -124,7 +124,7 @@ def apply(op: Primitive, args: tuple, params: dict) -> Tensor:
     if op.vjp is not None and _grad_enabled():
         nondiff = op.nondiff
         for index, t in enumerate(args):
-            if t.requires_grad and index not in nondiff:
+            if t.requires_grad and (not nondiff or index not in nondiff):
                 out.op = op
                 out.inputs = args
                 out.params = params

@@ -28,14 +28,17 @@ class Tensor:
 
     def __init__(self, data, dtype=None, device=None, requires_grad: bool = False,
                  name: str | None = None):
-        if isinstance(data, Tensor):
-            data = data.data
-        target = get_device(device) if device is not None else (
-            _device_of_or_cpu(data))
-        if dtype is None and _is_python_float_data(data):
-            dtype = config.get_default_dtype()
-        self.data = target.asarray(data, dtype=dtype)
-        self.device = target
+        if type(data) is float and device is None and dtype is None:  # the scalar fast path
+            self.data = np.dtype(config.get_default_dtype()).type(data)
+            self.device = CPU
+        else:
+            if isinstance(data, Tensor):
+                data = data.data
+            target = get_device(device) if device is not None else _device_of_or_cpu(data)
+            if dtype is None and _is_python_float_data(data):
+                dtype = config.get_default_dtype()
+            self.data = target.asarray(data, dtype=dtype)
+            self.device = target
         self.grad = None
         self.op = None
         self.inputs = ()

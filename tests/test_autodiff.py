@@ -164,3 +164,13 @@ def test_broadcast_gradient_reduced_to_input_shape():
 def test_int_tensor_cannot_require_grad():
     with pytest.raises(TypeError, match="floating"):
         gg.tensor(np.arange(3), requires_grad=True)
+
+
+def test_backward_can_return_every_node_gradient():
+    x = leaf(2.0)
+    h = x * 3.0
+    y = gg.exp(h)
+    found = gg.backward([y], return_all=True)
+    assert found[id(h)].item() == pytest.approx(np.exp(6.0))
+    assert found[id(x)].item() == pytest.approx(3 * np.exp(6.0))
+    assert gg.backward([gg.exp(x * 3.0)]) is None

@@ -61,3 +61,22 @@ def test_cuda_backend_matches_numpy():
     gg.sigmoid(x).sum().backward()
     s = 1 / (1 + np.exp(-np.array([[0.5, -1.0]])))
     np.testing.assert_allclose(x.grad.numpy(), s * (1 - s))
+
+
+def test_conv_and_pooling_run_on_device(device):
+    rng = np.random.default_rng(0)
+    a, k = rng.standard_normal((2, 2, 6, 6)), rng.standard_normal((3, 2, 3, 3))
+
+    def loss_of(x, w):
+        h = gg.relu(gg.conv2d(x, w, padding=1, stride=1))
+        return gg.max_pool2d(h, 2).sum() + gg.avg_pool2d(h, 2).sum() + gg.lp_pool2d(h, 2, 2).sum()
+
+    results = []
+    for dev in (device, gg.get_device("cpu")):
+        x = gg.tensor(a, device=dev, requires_grad=True)
+        w = gg.tensor(k, device=dev, requires_grad=True)
+        loss_of(x, w).backward()
+        assert x.grad.device is dev
+        results.append((to_numpy(x.grad.data), to_numpy(w.grad.data)))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-10)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-10)

@@ -9,12 +9,13 @@ from .elementwise import (abs, add, div, equal, exp, greater, greater_equal, les
                           where)
 from .linalg import matmul
 from .reduction import argmax, max, mean, min, std, sum, var
+from .window import fold, unfold
 from .structural import (astype, broadcast_to, concatenate, expand_dims, flatten, getitem, pad,
                          reshape, squeeze, stack, sum_to, swapaxes, to_device, transpose)
 
 __all__ = [
     "abs", "add", "argmax", "astype", "broadcast_to", "concatenate", "div", "equal", "exp",
-    "expand_dims", "flatten", "getitem", "greater", "greater_equal", "less", "less_equal", "log",
+    "expand_dims", "flatten", "fold", "unfold", "getitem", "greater", "greater_equal", "less", "less_equal", "log",
     "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal", "pad", "pow",
     "power", "reciprocal", "reshape", "sqrt", "squeeze", "stack", "std", "sub", "sum", "sum_to",
     "swapaxes", "to_device", "transpose", "var", "where",

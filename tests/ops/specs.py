@@ -194,3 +194,8 @@ SPECS: dict[str, Spec] = {
     "astype": Spec(_astype_draw, smooth=False, eps=1e-2),
     "to_device": Spec(_to_device_draw),
 }
+
+# the window primitives under convolution and pooling draw their own geometry (test_window.py)
+from .test_window import WINDOW_DRAWS  # noqa: E402
+
+SPECS.update({name: Spec(draw) for name, draw in WINDOW_DRAWS.items()})

@@ -1,0 +1,173 @@
+"""conv2d and max-pool forward+backward on the NumPy backend (float32) beside PyTorch CPU.
+
+Prints, for the three shapes of issue 3: graphgrad and PyTorch times (median of several runs,
+same process, same threads), their ratio against the 1.5x target, conv's GFLOP/s as a fraction of
+what NumPy's own matmul reaches here, and the tracemalloc peak of one conv forward+backward beside
+the size of the im2col buffer it needs. PyTorch is optional: without it those columns say "n/a".
+
+Run: .venv/bin/python benchmarks/bench_conv.py [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import time
+import tracemalloc
+
+import numpy as np
+
+import graphgrad as gg
+from graphgrad.backend import windows
+from graphgrad.composites.conv import conv2d
+from graphgrad.composites.pooling import max_pool2d
+
+SHAPES = [  # (batch, channels, size, filters, kernel, padding)
+    (64, 1, 28, 6, 5, 2),
+    (64, 16, 14, 32, 3, 1),
+    (32, 64, 32, 64, 3, 1),
+]
+TARGET = 1.5
+
+
+def _median_time(fn, repeats: int) -> float:
+    fn()  # warm up (allocations, workspaces, BLAS threads)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _numpy_matmul_gflops(repeats: int) -> float:
+    """What NumPy's matmul reaches on this machine (float32, a large square product)."""
+    n = 1536
+    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
+    return 2 * n**3 / _median_time(lambda: a @ a, repeats) / 1e9
+
+
+def _graphgrad_conv(x_np, w_np):
+    x = gg.tensor(x_np, requires_grad=True)
+    w = gg.tensor(w_np, requires_grad=True)
+
+    def step():
+        x.grad = w.grad = None
+        y = conv2d(x, w, padding=PAD[0])
+        gg.backward([y], [gg.tensor(ONES[0])])
+        return x.grad, w.grad
+
+    return step
+
+
+def _graphgrad_pool(x_np):
+    x = gg.tensor(x_np, requires_grad=True)
+    g = None
+
+    def step():
+        nonlocal g
+        x.grad = None
+        y = max_pool2d(x, 2)
+        if g is None:
+            g = gg.tensor(np.ones(y.shape, np.float32))
+        gg.backward([y], [g])
+        return x.grad
+
+    return step
+
+
+PAD, ONES = [0], [None]
+
+
+def _torch_steps(torch, x_np, w_np, p_np, pad):
+    x = torch.tensor(x_np, requires_grad=True)
+    w = torch.tensor(w_np, requires_grad=True)
+    xp = torch.tensor(p_np, requires_grad=True)
+
+    def conv_step():
+        x.grad = w.grad = None
+        y = torch.nn.functional.conv2d(x, w, padding=pad)
+        y.backward(torch.ones_like(y))
+
+    def pool_step():
+        xp.grad = None
+        y = torch.nn.functional.max_pool2d(xp, 2)
+        y.backward(torch.ones_like(y))
+
+    return conv_step, pool_step
+
+
+def _peak_memory(step) -> int:
+    gc.collect()
+    windows.release_workspace()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    result = step()
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    del result
+    return peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    matmul = _numpy_matmul_gflops(args.repeats)
+    threads = torch.get_num_threads() if torch is not None else "n/a"
+    print(f"NumPy {np.__version__}, float32; NumPy matmul reaches {matmul:.1f} GFLOP/s here; "
+          f"PyTorch {'not installed' if torch is None else torch.__version__} "
+          f"(threads: {threads})")
+    print()
+    header = (f"{'shape (N, C, HxW, filters kxk, pad)':38} {'op':9} {'graphgrad':>10} "
+              f"{'pytorch':>9} {'ratio':>6} {'target':>7} {'GFLOP/s':>8} {'of matmul':>9}")
+    print(header)
+    print("-" * len(header))
+    memory_lines = []
+    for n, c, size, o, k, pad in SHAPES:
+        rng = np.random.default_rng(0)
+        x_np = rng.standard_normal((n, c, size, size), dtype=np.float32)
+        w_np = rng.standard_normal((o, c, k, k), dtype=np.float32) * 0.1
+        out = size + 2 * pad - k + 1
+        p_np = rng.standard_normal((n, o, out, out), dtype=np.float32)
+        PAD[0], ONES[0] = pad, np.ones((n, o, out, out), np.float32)
+        conv_step = _graphgrad_conv(x_np, w_np)
+        pool_step = _graphgrad_pool(p_np)
+        t_conv = _median_time(conv_step, args.repeats)
+        t_pool = _median_time(pool_step, args.repeats)
+        flops = 3 * 2 * n * o * c * k * k * out * out  # forward, input and weight gradients
+        if torch is not None:
+            torch_conv, torch_pool = _torch_steps(torch, x_np, w_np, p_np, pad)
+            r_conv = _median_time(torch_conv, args.repeats)
+            r_pool = _median_time(torch_pool, args.repeats)
+        label = f"{n}, {c}, {size}x{size}, {o} {k}x{k}, pad {pad}"
+        for op, t, r, gf in (("conv2d", t_conv, r_conv if torch else None, flops / t_conv / 1e9),
+                             ("maxpool2", t_pool, r_pool if torch else None, None)):
+            ratio = f"{t / r:.2f}" if r else "n/a"
+            verdict = ("ok" if t / r <= TARGET else "MISSED") if r else "n/a"
+            ref = f"{r * 1e3:.2f}ms" if r else "n/a"
+            gfs = f"{gf:.1f}" if gf else ""
+            frac = f"{gf / matmul:.0%}" if gf else ""
+            print(f"{label:38} {op:9} {t * 1e3:8.2f}ms {ref:>9} {ratio:>6} {verdict:>7} "
+                  f"{gfs:>8} {frac:>9}")
+        geometry = windows.window_geometry("bench", (size, size), k, 1, pad)
+        im2col = windows.im2col_bytes((n, c), (o, c, k, k), geometry, 4)
+        peak = _peak_memory(conv_step)
+        memory_lines.append(
+            f"{label:38} im2col buffer {im2col / 2**20:7.1f} MiB, tracemalloc peak of one conv "
+            f"forward+backward {peak / 2**20:7.1f} MiB = {peak / im2col:.2f}x "
+            f"({'within' if peak <= 2 * im2col else 'ABOVE'} the 2x target)")
+    print()
+    print("Memory (the peak includes the output, both gradients and the reused window buffer):")
+    for line in memory_lines:
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

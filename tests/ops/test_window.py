@@ -1,0 +1,215 @@
+"""The window gates (unfold/fold, window_sum/window_spread, max_route/max_gather) and the array
+kernels under them: direct loops, adjoint identities, numerical gradients, both backends.
+
+`WINDOW_DRAWS` gives the registry-driven spec table (tests/ops/specs.py) one draw per primitive.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import graphgrad as gg
+from graphgrad.backend import windows
+from graphgrad.backend.windows import window_geometry
+from graphgrad.errors import ShapeError
+from graphgrad.ops import window as W
+
+
+@st.composite
+def geometries(draw, nd=None, max_pad=2, pool=False):
+    nd = draw(st.integers(1, 3)) if nd is None else nd
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(nd))
+    padding = tuple((draw(st.integers(0, k // 2 if pool else max_pad)),
+                     draw(st.integers(0, k // 2 if pool else max_pad))) for k in kernel)
+    size = tuple(max(1, d * (k - 1) + 1 - lo - hi) + draw(st.integers(0, 2 if nd == 3 else 3))
+                 for k, d, (lo, hi) in zip(kernel, dilation, padding))
+    return window_geometry("test", size, kernel, stride, padding, dilation)
+
+
+def _direct_unfold(x, g):
+    """Window copy by the definition, element by element."""
+    n, c = x.shape[:2]
+    out = np.zeros((n, c) + g.kernel + g.out_size)
+    for k in itertools.product(*(range(v) for v in g.kernel)):
+        for o in itertools.product(*(range(v) for v in g.out_size)):
+            src = tuple(oo * s + kk * d - lo for oo, s, kk, d, (lo, _) in
+                        zip(o, g.stride, k, g.dilation, g.padding))
+            if all(0 <= i < n_ for i, n_ in zip(src, g.in_size)):
+                out[(slice(None), slice(None)) + k + o] = x[(slice(None), slice(None)) + src]
+    return out
+
+
+@given(geometries(), st.integers(0, 2**16))
+def test_unfold_matches_direct_loop_and_fold_is_its_adjoint(g, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2, 2) + g.in_size)
+    cols = windows.unfold(np, x, g)
+    np.testing.assert_array_equal(cols, _direct_unfold(x, g))
+    c = rng.standard_normal(cols.shape)
+    folded = windows.fold(np, c, g)
+    assert folded.shape == x.shape
+    assert np.sum(cols * c) == pytest.approx(np.sum(x * folded), rel=1e-10, abs=1e-10)
+    nd = len(g.kernel)
+    ckn = windows.unfold(np, x, g, layout="ckn")
+    np.testing.assert_array_equal(np.moveaxis(ckn, 1 + nd, 0), cols)
+    np.testing.assert_allclose(windows.fold(np, np.ascontiguousarray(np.moveaxis(c, 0, 1 + nd)),
+                                            g, layout="ckn"), folded, rtol=1e-12, atol=1e-12)
+
+
+@given(geometries(), st.integers(0, 2**16))
+def test_kernels_agree_between_numpy_and_the_strict_backend(g, seed):
+    """NumPy takes as_strided and channels-last fast paths; the strict namespace the generic
+    slicing loops. Both must give the same numbers."""
+    import array_api_strict as xs
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2, 2) + g.in_size)
+    w = rng.standard_normal((3, 2) + g.kernel)
+    y = rng.standard_normal((2, 3) + g.out_size)
+    back = lambda a: np.asarray(a._array)  # noqa: E731
+    xs_, ws_, ys_ = xs.asarray(x), xs.asarray(w), xs.asarray(y)
+    pairs = [
+        (windows.unfold(np, x, g), back(windows.unfold(xs, xs_, g))),
+        (windows.unfold(np, x, g, "ckn"), back(windows.unfold(xs, xs_, g, "ckn"))),
+        (windows.conv_forward(np, x, w, g), back(windows.conv_forward(xs, xs_, ws_, g))),
+        (windows.conv_input_grad(np, y, w, g), back(windows.conv_input_grad(xs, ys_, ws_, g))),
+        (windows.conv_weight_grad(np, x, y, g), back(windows.conv_weight_grad(xs, xs_, ys_, g))),
+        (windows.window_sum(np, x, g), back(windows.window_sum(xs, xs_, g))),
+        (windows.window_spread(np, y[:, :2], g), back(windows.window_spread(xs, ys_[:, :2, ...], g))),
+    ]
+    for index, (a, b) in enumerate(pairs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10, err_msg=f"kernel {index}")
+
+
+def test_channels_last_fast_path_matches_the_generic_path():
+    rng = np.random.default_rng(0)
+    for dtype, tol in ((np.float64, 1e-12), (np.float32, 1e-4)):
+        x = rng.standard_normal((3, 8, 6, 5)).astype(dtype)
+        w = rng.standard_normal((4, 8, 3, 2)).astype(dtype)
+        g = window_geometry("test", (6, 5), (3, 2), 1, ((1, 2), (0, 1)), (2, 1))
+        assert windows._channels_last_pays(x, g, 1)
+        y = windows.conv_forward(np, x, w, g)
+        assert y.dtype == dtype and y.flags.c_contiguous
+        np.testing.assert_allclose(y, windows.reference_conv(x, w, padding=g.padding,
+                                                             dilation=(2, 1)), rtol=tol, atol=tol)
+        gy = rng.standard_normal(y.shape).astype(dtype)
+        gw = windows.conv_weight_grad(np, x, gy, g)
+        gx = windows.conv_input_grad(np, gy, w, g)
+        assert gw.dtype == dtype and gx.dtype == dtype
+        lhs = float(np.sum(y.astype(np.float64) * gy))
+        assert lhs == pytest.approx(float(np.sum(w.astype(np.float64) * gw)), rel=tol * 10)
+        assert lhs == pytest.approx(float(np.sum(x.astype(np.float64) * gx)), rel=tol * 10)
+    windows.release_workspace()
+
+
+# ----- the primitives: numerical gradients, first and second order ------------------------------
+def _draw_unfold(data):
+    g = data.draw(geometries(nd=2), label="geometry")
+    x = np.random.default_rng(data.draw(st.integers(0, 99))).standard_normal((1, 2) + g.in_size)
+    return (lambda t: W.unfold_with(t, geometry=g)), [x]
+
+
+def _draw_fold(data):
+    g = data.draw(geometries(nd=2), label="geometry")
+    c = np.random.default_rng(data.draw(st.integers(0, 99))).standard_normal(
+        (1, 2) + g.kernel + g.out_size)
+    return (lambda t: W.fold_with(t, geometry=g)), [c]
+
+
+def _draw_window_sum(data):
+    g = data.draw(geometries(nd=2), label="geometry")
+    x = np.random.default_rng(data.draw(st.integers(0, 99))).standard_normal((1, 2) + g.in_size)
+    return (lambda t: W.window_sum_with(t, geometry=g)), [x]
+
+
+def _draw_window_spread(data):
+    g = data.draw(geometries(nd=2), label="geometry")
+    y = np.random.default_rng(data.draw(st.integers(0, 99))).standard_normal((1, 2) + g.out_size)
+    return (lambda t: W.window_spread_with(t, geometry=g)), [y]
+
+
+def _tie_free_pooling_input(data, g):
+    seed = data.draw(st.integers(0, 99))
+    rng = np.random.default_rng(seed)
+    count = 2 * int(np.prod(g.in_size))
+    return ((rng.permutation(count) + 1.0) * 0.1).reshape((1, 2) + g.in_size)
+
+
+def _draw_max_route(data):
+    g = data.draw(geometries(nd=2, pool=True), label="geometry")
+    x = _tie_free_pooling_input(data, g)
+    out = windows.window_max(np, x, g)
+    gy = np.random.default_rng(1).standard_normal(out.shape)
+    return (lambda t: W.max_route(t, gg.tensor(x), gg.tensor(out), geometry=g)), [gy]
+
+
+def _draw_max_gather(data):
+    g = data.draw(geometries(nd=2, pool=True), label="geometry")
+    x = _tie_free_pooling_input(data, g)
+    out = windows.window_max(np, x, g)
+    z = np.random.default_rng(2).standard_normal(x.shape)
+    return (lambda t: W.max_gather(t, gg.tensor(x), gg.tensor(out), geometry=g)), [z]
+
+
+WINDOW_DRAWS = {
+    "unfold": _draw_unfold, "fold": _draw_fold, "window_sum": _draw_window_sum,
+    "window_spread": _draw_window_spread, "max_route": _draw_max_route,
+    "max_gather": _draw_max_gather,
+}
+
+
+@pytest.mark.parametrize("name", sorted(WINDOW_DRAWS))
+@given(data=st.data())
+def test_window_primitive_gradients(name, data):
+    fn, arrays = WINDOW_DRAWS[name](data)
+    gg.gradcheck(fn, arrays)
+    gg.gradgradcheck(fn, arrays)
+
+
+def test_every_window_primitive_is_registered():
+    from graphgrad.primitive import PRIMITIVES
+
+    assert set(WINDOW_DRAWS) <= set(PRIMITIVES)
+
+
+def test_max_route_and_gather_are_adjoint_with_ties():
+    x = np.array([[[[1.0, 1.0, 0.0], [1.0, 0.0, 2.0], [2.0, 2.0, 2.0]]]])
+    g = window_geometry("test", (3, 3), 2, 1)
+    out = windows.window_max(np, x, g)
+    gy = np.arange(1.0, 5.0).reshape(out.shape)
+    z = np.arange(9.0).reshape(x.shape)
+    routed = windows.max_route(np, gy, x, out, g)
+    # window (0,0) has three tied 1s: each gets 1/3 of gy=1
+    assert routed[0, 0, 0, 0] == pytest.approx(1 / 3)
+    assert np.sum(routed) == pytest.approx(np.sum(gy))
+    assert np.sum(routed * z) == pytest.approx(np.sum(gy * windows.max_gather(np, z, x, out, g)))
+
+
+# ----- public wrappers and geometry errors ------------------------------------------------------
+def test_public_unfold_fold_shapes_and_errors():
+    x = gg.tensor(np.arange(16.0).reshape(1, 1, 4, 4))
+    cols = W.unfold(x, 2, stride=2)
+    assert cols.shape == (1, 1, 2, 2, 2, 2)
+    np.testing.assert_array_equal(W.fold(cols, (4, 4), 2, stride=2).numpy(), x.numpy())
+    with pytest.raises(ShapeError, match=r"fold: windows of kernel \(2, 2\) .* need shape"):
+        W.fold(cols, (6, 6), 2, stride=2)
+    with pytest.raises(ShapeError, match=r"unfold: expected a Tensor of shape \(N, C, \*spatial\)"):
+        W.unfold(gg.zeros(4, 4), 2)
+
+
+@pytest.mark.parametrize("args, message", [
+    (((5,), 3, 0), r"stride must be positive, got 0"),
+    (((5,), 0, 1), r"kernel_size must be positive"),
+    (((5, 5), (3, 3, 3), 1), r"kernel_size must be an int or 2 ints"),
+    (((2,), 3, 1), r"kernel spans 3 elements but the padded input has only 2"),
+    (((7,), 3, 3, 0, 1, True), r"stride 3 cannot tile .* \(7 - 3\) / 3 = 1.333"),
+])
+def test_geometry_errors_name_the_numbers(args, message):
+    with pytest.raises(ShapeError, match=message):
+        window_geometry("layer", *args)
