@@ -8,13 +8,13 @@ those). With `create_graph=False` the VJPs run under `no_grad()`: one rule, both
 from __future__ import annotations
 
 import functools
+import heapq
 from typing import Callable, Sequence
 
 import numpy as np
 
 from . import config
 from .errors import BackwardError, GraphFreedError, ShapeError
-from .graph import backward_order
 from .ops.structural import sum_to
 from .tensor import Tensor
 
@@ -71,13 +71,19 @@ def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_grap
                 "had requires_grad=True, or it was computed under no_grad())"
             )
     cotangents: dict[int, Tensor] = {}
-    with config.set_grad_enabled(create_graph):
+    token = config.set_grad_enabled_token(create_graph)
+    try:
         for root, gradient in zip(roots, grads):
             gradient = _root_gradient(root, gradient)
             key = id(root)
             cotangents[key] = cotangents[key] + gradient if key in cotangents else gradient
         results: dict[int, Tensor] = {}
-        for node in backward_order(roots, stop):
+        # Largest creation number first: every consumer of a node was created after it, so
+        # when a node is popped all its cotangents have arrived (no separate topological sort).
+        heap = [(-root.seq, root) for root in {id(r): r for r in roots}.values()]
+        heapq.heapify(heap)
+        while heap:
+            node = heapq.heappop(heap)[1]
             key = id(node)
             g = cotangents.pop(key, None)
             if g is None:
@@ -111,10 +117,16 @@ def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_grap
                     parent_grad = sum_to(parent_grad, parent.shape)
                 pkey = id(parent)
                 previous = cotangents.get(pkey)
-                cotangents[pkey] = parent_grad if previous is None else previous + parent_grad
+                if previous is None:
+                    cotangents[pkey] = parent_grad
+                    heapq.heappush(heap, (-parent.seq, parent))
+                else:
+                    cotangents[pkey] = previous + parent_grad
             if not retain_graph:
                 node.inputs = ()
-    return results
+        return results
+    finally:
+        config.reset_grad_enabled(token)
 
 
 def backward(roots, grads=None, retain_graph: bool = False, create_graph: bool = False,

@@ -27,6 +27,8 @@ _default_dtype: ContextVar[str] = ContextVar("graphgrad_default_dtype", default=
 _scope_ids = itertools.count(1)
 
 is_grad_enabled = _grad_enabled.get
+set_grad_enabled_token = _grad_enabled.set  # fast form for the backward sweep: returns a token
+reset_grad_enabled = _grad_enabled.reset
 is_expanding_composites = _expand_composites.get
 current_scope = _scope.get
 

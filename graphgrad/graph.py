@@ -12,43 +12,31 @@ from .tensor import Tensor
 
 
 def backward_order(roots: Iterable[Tensor], stop: frozenset[int] = frozenset()) -> list[Tensor]:
-    """Nodes that need a gradient, each after every node that consumes it (Kahn's algorithm).
+    """Nodes that need a gradient, each after every node that consumes it.
 
-    Only nodes with `requires_grad` are visited. A node whose id is in `stop` is treated as a leaf
-    (its inputs are not visited): `gg.grad` stops at the arguments it differentiates for.
-    A node comes out when all its consumers are done, so its gradient is final there.
+    A node's inputs always exist before it, so creation numbers (`seq`) increase along every
+    edge: decreasing `seq` is a reverse topological order (Chainer's rank idea, for free).
+    Only nodes with `requires_grad` are visited; a node whose id is in `stop` is treated as a
+    leaf (`gg.grad` stops at the arguments it differentiates for).
     """
-    roots = [r for r in dict.fromkeys(roots) if r.requires_grad]
-    pending: dict[int, int] = {}
-    stack = list(roots)
-    seen = {id(r) for r in roots}
+    stack = [r for r in dict.fromkeys(roots) if r.requires_grad]
+    seen = {id(r) for r in stack}
+    found = list(stack)
     while stack:
         node = stack.pop()
         if id(node) in stop:
             continue
         for parent in node.inputs:
-            if not parent.requires_grad:
-                continue
-            key = id(parent)
-            pending[key] = pending.get(key, 0) + 1
-            if key not in seen:
-                seen.add(key)
+            if parent.requires_grad and id(parent) not in seen:
+                seen.add(id(parent))
                 stack.append(parent)
-    order = []
-    ready = sorted((r for r in roots if pending.get(id(r), 0) == 0), key=lambda t: t.seq)
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        if id(node) in stop:
-            continue
-        for parent in node.inputs:
-            if not parent.requires_grad:
-                continue
-            key = id(parent)
-            pending[key] -= 1
-            if pending[key] == 0:
-                ready.append(parent)
-    return order
+                found.append(parent)
+    found.sort(key=_seq_of, reverse=True)
+    return found
+
+
+def _seq_of(t: Tensor) -> int:
+    return t.seq
 
 
 def ancestors(roots: Iterable[Tensor]) -> list[Tensor]:

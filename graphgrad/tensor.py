@@ -8,6 +8,7 @@ reference counting alone, without waiting for Python's cyclic garbage collector.
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -87,7 +88,7 @@ class Tensor:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.data.shape, dtype=np.int64))
+        return math.prod(self.data.shape)
 
     @property
     def is_leaf(self) -> bool:
@@ -166,10 +167,10 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False) -> None:
         """Backpropagate from this tensor, accumulating into `.grad` of the leaves."""
-        from .autodiff import backward
+        from .autodiff import sweep
 
-        backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
-                 create_graph=create_graph)
+        sweep([self], None if gradient is None else [gradient],
+              retain_graph=retain_graph or create_graph, create_graph=create_graph)
 
     def to(self, device) -> "Tensor":
         """A copy on `device`; differentiable (the gradient moves back)."""
