@@ -1,17 +1,22 @@
 """conv2d and max-pool forward+backward on the NumPy backend (float32) beside PyTorch CPU.
 
-Prints, for the three shapes of issue 3: graphgrad and PyTorch times (median of several runs,
-same process, same threads), their ratio against the 1.5x target, conv's GFLOP/s as a fraction of
-what NumPy's own matmul reaches here, and the tracemalloc peak of one conv forward+backward beside
+Prints, for the three shapes of issue 3: graphgrad and PyTorch times (each the best of several
+runs, the two libraries interleaved round by round in the same process and threads, so that load
+from other processes hits both alike), their ratio against the 1.5x target, conv's GFLOP/s as a
+fraction of what NumPy's own matmul reaches here, and the tracemalloc peak of one conv forward+backward beside
 the size of the im2col buffer it needs. PyTorch is optional: without it those columns say "n/a".
 
-Run: .venv/bin/python benchmarks/bench_conv.py [--repeats 5]
+Run: .venv/bin/python benchmarks/bench_conv.py [--repeats 7] [--cpu]
+
+`--cpu` runs both libraries on one thread and times the thread's CPU time: on a loaded machine
+(wall-clock times of two-thread BLAS swing by 10x there) it still compares the work each does.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import math
 import statistics
 import time
 import tracemalloc
@@ -31,14 +36,29 @@ SHAPES = [  # (batch, channels, size, filters, kernel, padding)
 TARGET = 1.5
 
 
+CLOCK = [time.perf_counter]  # --cpu: time.thread_time (CPU time of this one thread)
+
+
 def _median_time(fn, repeats: int) -> float:
     fn()  # warm up (allocations, workspaces, BLAS threads)
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = CLOCK[0]()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(CLOCK[0]() - start)
     return statistics.median(times)
+
+
+def _best_times(steps: dict, repeats: int) -> dict:
+    """Best time of each step, running them round-robin (one warm-up round first)."""
+    best = {name: math.inf for name in steps}
+    for round_ in range(repeats + 1):
+        for name, step in steps.items():
+            start = CLOCK[0]()
+            step()
+            if round_:
+                best[name] = min(best[name], CLOCK[0]() - start)
+    return best
 
 
 def _numpy_matmul_gflops(repeats: int) -> float:
@@ -113,17 +133,27 @@ def _peak_memory(step) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--cpu", action="store_true",
+                        help="one thread for NumPy's BLAS and PyTorch, timed by the thread's CPU "
+                             "time: compares the work done, robust to a loaded machine")
     args = parser.parse_args()
     try:
         import torch
     except ImportError:
         torch = None
+    if args.cpu:
+        from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
+        threadpool_limits(1)
+        if torch is not None:
+            torch.set_num_threads(1)
+        CLOCK[0] = time.thread_time
     matmul = _numpy_matmul_gflops(args.repeats)
     threads = torch.get_num_threads() if torch is not None else "n/a"
     print(f"NumPy {np.__version__}, float32; NumPy matmul reaches {matmul:.1f} GFLOP/s here; "
           f"PyTorch {'not installed' if torch is None else torch.__version__} "
-          f"(threads: {threads})")
+          f"(threads: {threads}); {'CPU time of one thread' if args.cpu else 'wall-clock'}")
     print()
     header = (f"{'shape (N, C, HxW, filters kxk, pad)':38} {'op':9} {'graphgrad':>10} "
               f"{'pytorch':>9} {'ratio':>6} {'target':>7} {'GFLOP/s':>8} {'of matmul':>9}")
@@ -139,13 +169,13 @@ def main() -> None:
         PAD[0], ONES[0] = pad, np.ones((n, o, out, out), np.float32)
         conv_step = _graphgrad_conv(x_np, w_np)
         pool_step = _graphgrad_pool(p_np)
-        t_conv = _median_time(conv_step, args.repeats)
-        t_pool = _median_time(pool_step, args.repeats)
-        flops = 3 * 2 * n * o * c * k * k * out * out  # forward, input and weight gradients
+        steps = {"conv": conv_step, "pool": pool_step}
         if torch is not None:
-            torch_conv, torch_pool = _torch_steps(torch, x_np, w_np, p_np, pad)
-            r_conv = _median_time(torch_conv, args.repeats)
-            r_pool = _median_time(torch_pool, args.repeats)
+            steps["torch_conv"], steps["torch_pool"] = _torch_steps(torch, x_np, w_np, p_np, pad)
+        best = _best_times(steps, args.repeats)
+        t_conv, t_pool = best["conv"], best["pool"]
+        r_conv, r_pool = best.get("torch_conv"), best.get("torch_pool")
+        flops = 3 * 2 * n * o * c * k * k * out * out  # forward, input and weight gradients
         label = f"{n}, {c}, {size}x{size}, {o} {k}x{k}, pad {pad}"
         for op, t, r, gf in (("conv2d", t_conv, r_conv if torch else None, flops / t_conv / 1e9),
                              ("maxpool2", t_pool, r_pool if torch else None, None)):

@@ -17,13 +17,21 @@ from .config import (default_dtype, enable_grad, expand_composites, get_default_
 from .errors import (BackwardError, DeviceError, DtypeError, GraphFreedError, GraphgradError,
                      ShapeError)
 from .factories import arange, full, ones, ones_like, randn, zeros, zeros_like
-from .ops import (abs, add, argmax, astype, broadcast_to, concatenate, div, equal, exp, expand_dims,
+from .ops import (abs, add, argmax, astype, broadcast_to, concatenate, cos, div, equal, exp, expand_dims,
                   flatten, fold, getitem, greater, greater_equal, less, less_equal, log, matmul, max,
                   maximum, mean, min, minimum, mul, neg, not_equal, pad, pow, reciprocal, reshape,
-                  sqrt, squeeze, stack, std, sub, sum, sum_to, swapaxes, transpose, unfold, var,
+                  sin, sqrt, squeeze, stack, std, sub, sum, sum_to, swapaxes, transpose, unfold, var,
                   where)
 from .primitive import PRIMITIVES, Primitive, primitive
 from .tensor import Tensor, tensor
 from .testing import gradcheck, gradgradcheck, numerical_grad
 
 __version__ = "0.1.0"
+
+# --- models and training (issue 5): gg.nn, gg.optim, gg.data, gg.train, gg.save / gg.load -------
+from . import data, nn, optim, train  # noqa: E402  (built on the engine above)
+from .io import CheckpointError, load, save  # noqa: E402
+
+# --- the visualizer (issue 4): gg.viz.draw, gg.viz.save, gg.viz.animate_backward, ... -----------
+# graphgrad.viz imports Graphviz, networkx and matplotlib only when a drawing function runs.
+from . import viz  # noqa: E402

@@ -18,6 +18,7 @@ class Scope(NamedTuple):
     kind: str  # "module" or "composite"
     name: str
     uid: int
+    label: str = ""  # what kind of unit: the module's class name ("Conv2d"), or the composite
 
 
 _grad_enabled: ContextVar[bool] = ContextVar("graphgrad_grad_enabled", default=True)
@@ -66,9 +67,9 @@ def expand_composites(enabled: bool = True):
 
 
 @contextlib.contextmanager
-def name_scope(name: str, kind: str = "module") -> Iterator[Scope]:
-    """Tag every node created inside with `Scope(kind, name, uid)`; the visualizer groups by it."""
-    frame = Scope(kind, str(name), next(_scope_ids))
+def name_scope(name: str, kind: str = "module", label: str = "") -> Iterator[Scope]:
+    """Tag every node created inside with `Scope(kind, name, uid, label)`; the visualizer groups by it."""
+    frame = Scope(kind, str(name), next(_scope_ids), str(label))
     token = _scope.set(_scope.get() + (frame,))
     try:
         yield frame

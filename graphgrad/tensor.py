@@ -200,12 +200,10 @@ class Tensor:
         return "tensor(" + ", ".join([values] + extras) + ")"
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        """Notebooks show the graph that produced this tensor (values and gradients)."""
-        try:
-            from . import viz
-        except ImportError:
-            return {"text/plain": repr(self)}
-        return viz.draw(self)._repr_mimebundle_(include, exclude)
+        """Notebooks show the graph that produced this tensor (values and gradients) and the repr."""
+        from . import viz
+
+        return viz.tensor_mimebundle(self, include, exclude)
 
     # ----- operators (each one is a gate or a composition of gates) -----------------------------
     def __add__(self, other): return _ops.add(self, other)

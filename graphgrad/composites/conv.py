@@ -56,13 +56,32 @@ def _conv_weight_grad_expand(x, y, *, geometry: WindowGeometry, groups: int):
     return reshape(reduce_sum(per_image, axis=0), (o, c // groups) + geometry.kernel)
 
 
+# The VJPs skip a gradient nobody wants (a conv's data input rarely requires one) and compute the
+# kernel-side term first: on NumPy it reuses the window matrix the forward left in the scratch
+# buffer, which the other term then overwrites (see graphgrad/backend/conv_kernels.py).
+def _conv_vjp(g, out, x, w, *, geometry: WindowGeometry, groups: int):
+    gw = conv_weight_grad(x, g, geometry=geometry, groups=groups) if w.requires_grad else None
+    gx = conv_transpose(g, w, geometry=geometry, groups=groups) if x.requires_grad else None
+    return gx, gw
+
+
+def _conv_transpose_vjp(g, out, y, w, *, geometry: WindowGeometry, groups: int):
+    gy = conv(g, w, geometry=geometry, groups=groups) if y.requires_grad else None
+    gw = conv_weight_grad(g, y, geometry=geometry, groups=groups) if w.requires_grad else None
+    return gy, gw
+
+
+def _conv_weight_grad_vjp(g, out, x, y, *, geometry: WindowGeometry, groups: int):
+    gy = conv(x, g, geometry=geometry, groups=groups) if y.requires_grad else None
+    gx = conv_transpose(y, g, geometry=geometry, groups=groups) if x.requires_grad else None
+    return gx, gy
+
+
 conv = composite(
     "conv", symbol="conv",
     expand=_conv_expand,
     forward=lambda xp, x, w, *, geometry, groups: windows.conv_forward(xp, x, w, geometry, groups),
-    vjp=lambda g, out, x, w, *, geometry, groups: (
-        conv_transpose(g, w, geometry=geometry, groups=groups),
-        conv_weight_grad(x, g, geometry=geometry, groups=groups)),
+    vjp=_conv_vjp,
     doc="N-d cross-correlation of x (N, C, *in) with w (O, C/groups, *kernel).",
 )
 
@@ -71,9 +90,7 @@ conv_transpose = composite(
     expand=_conv_transpose_expand,
     forward=lambda xp, y, w, *, geometry, groups: windows.conv_input_grad(
         xp, y, w, geometry, groups),
-    vjp=lambda g, out, y, w, *, geometry, groups: (
-        conv(g, w, geometry=geometry, groups=groups),
-        conv_weight_grad(g, y, geometry=geometry, groups=groups)),
+    vjp=_conv_transpose_vjp,
     doc="Adjoint of conv in x (a transposed convolution); `geometry` is that of the conv.",
 )
 
@@ -82,9 +99,7 @@ conv_weight_grad = composite(
     expand=_conv_weight_grad_expand,
     forward=lambda xp, x, y, *, geometry, groups: windows.conv_weight_grad(
         xp, x, y, geometry, groups),
-    vjp=lambda g, out, x, y, *, geometry, groups: (
-        conv_transpose(y, g, geometry=geometry, groups=groups),
-        conv(x, g, geometry=geometry, groups=groups)),
+    vjp=_conv_weight_grad_vjp,
     doc="Adjoint of conv in w: the kernel gradient from the input x and the output gradient y.",
 )
 

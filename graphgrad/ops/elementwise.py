@@ -52,6 +52,15 @@ log = primitive("log", symbol="log",
                 vjp=lambda g, out, x: (g * reciprocal(x),))
 
 
+cos = primitive("cos", symbol="cos",
+                forward=lambda xp, x: xp.cos(x),
+                vjp=lambda g, out, x: (-(g * sin(x)),))
+
+sin = primitive("sin", symbol="sin",
+                forward=lambda xp, x: xp.sin(x),
+                vjp=lambda g, out, x: (g * cos(x),))
+
+
 def _pow_vjp(g, out, x, y):
     grad_x = g * y * power(x, y - 1.0)
     grad_y = None

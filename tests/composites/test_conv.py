@@ -221,6 +221,27 @@ def test_float32_stays_float32():
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-4, atol=1e-4)
 
 
+def test_gradients_nobody_asked_for_are_skipped_and_the_rest_unchanged():
+    """The conv VJPs build only the wanted terms (a conv on the data input needs no input
+    gradient); the kernel gradient is the same either way, through double backward too."""
+    rng = np.random.default_rng(1)
+    x_np = rng.standard_normal((2, 3, 6, 6)).astype(np.float32)
+    w_np = rng.standard_normal((8, 3, 3, 3)).astype(np.float32)
+    grads = []
+    for x_wants in (True, False):
+        x = gg.tensor(x_np, requires_grad=x_wants)
+        w = gg.tensor(w_np, requires_grad=True)
+        y = conv2d(x, w, padding=1)
+        y.backward(gg.tensor(np.ones(y.shape, np.float32)))
+        assert (x.grad is not None) == x_wants
+        grads.append(w.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+    x = gg.tensor(x_np[:1, :, :4, :4].astype(np.float64))  # a constant: no input gradient
+    fn = lambda w_: conv2d(x, w_, padding=1)  # noqa: E731
+    gg.gradcheck(fn, [w_np[:2].astype(np.float64)])
+    gg.gradgradcheck(fn, [w_np[:2].astype(np.float64)])
+
+
 def test_conv_runs_on_the_strict_backend():
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((2, 4, 5, 6)), rng.standard_normal((4, 2, 3, 2))

@@ -169,6 +169,8 @@ SPECS: dict[str, Spec] = {
     "mul": _binary(gg.mul),
     "maximum": _binary(gg.maximum, tie_free=True, smooth=False),
     "exp": _unary(gg.exp),
+    "sin": _unary(gg.sin),
+    "cos": _unary(gg.cos),
     "reciprocal": _unary(gg.reciprocal, away_from_zero=0.3),
     "neg": _unary(gg.neg),
     "log": _unary(gg.log, domain="positive"),

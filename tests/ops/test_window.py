@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import graphgrad as gg
-from graphgrad.backend import windows
+from graphgrad.backend import conv_kernels, window_arrays, windows
 from graphgrad.backend.windows import window_geometry
 from graphgrad.errors import ShapeError
 from graphgrad.ops import window as W
@@ -93,7 +93,7 @@ def test_channels_last_fast_path_matches_the_generic_path():
         x = rng.standard_normal((3, 8, 6, 5)).astype(dtype)
         w = rng.standard_normal((4, 8, 3, 2)).astype(dtype)
         g = window_geometry("test", (6, 5), (3, 2), 1, ((1, 2), (0, 1)), (2, 1))
-        assert windows._channels_last_pays(x, g, 1)
+        assert conv_kernels._channels_last_pays(x, x.shape[1], g, 1)
         y = windows.conv_forward(np, x, w, g)
         assert y.dtype == dtype and y.flags.c_contiguous
         np.testing.assert_allclose(y, windows.reference_conv(x, w, padding=g.padding,
@@ -106,6 +106,105 @@ def test_channels_last_fast_path_matches_the_generic_path():
         assert lhs == pytest.approx(float(np.sum(w.astype(np.float64) * gw)), rel=tol * 10)
         assert lhs == pytest.approx(float(np.sum(x.astype(np.float64) * gx)), rel=tol * 10)
     windows.release_workspace()
+
+
+def test_weight_gradient_reuses_the_forward_windows_only_while_they_are_valid():
+    """The channels-last weight gradient takes the window matrix a forward left in the scratch
+    buffer, but never a stale one: not after the input changed in place, nor after another
+    conv overwrote the buffer; the results always equal a fresh computation."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 8, 6, 6)).astype(np.float32)
+    w = rng.standard_normal((4, 8, 3, 3)).astype(np.float32)
+    g = window_geometry("test", (6, 6), 3, 1, 1)
+    gy = rng.standard_normal((2, 4, 6, 6)).astype(np.float32)
+    key = ("channels_last", g)
+
+    def fresh(x_):
+        windows.release_workspace()
+        return windows.conv_weight_grad(np, x_.copy(), gy, g)
+
+    expected = fresh(x)
+    windows.conv_forward(np, x, w, g)
+    assert window_arrays.remembered_windows(x, key) is not None  # the reuse path is taken
+    np.testing.assert_allclose(windows.conv_weight_grad(np, x, gy, g), expected, rtol=1e-5,
+                               atol=1e-5)
+    # an equal array that is another object does not match (identity first)
+    assert window_arrays.remembered_windows(x.copy(), key) is None
+    # modified in place after the forward: the stale windows are not used
+    windows.conv_forward(np, x, w, g)
+    x[0, 0, 2, 3] += 1.0
+    assert window_arrays.remembered_windows(x, key) is None
+    np.testing.assert_allclose(windows.conv_weight_grad(np, x, gy, g), fresh(x), rtol=1e-5,
+                               atol=1e-5)
+    # another conv in between overwrites the buffer
+    windows.conv_forward(np, x, w, g)
+    windows.conv_forward(np, rng.standard_normal(x.shape).astype(np.float32), w, g)
+    np.testing.assert_allclose(windows.conv_weight_grad(np, x, gy, g), fresh(x), rtol=1e-5,
+                               atol=1e-5)
+    windows.release_workspace()
+    assert window_arrays.remembered_windows(x, key) is None
+
+
+def _direct_max_route(gy, x, g):
+    """Max pooling's gradient by the definition: each window's gy split among its tied winners."""
+    padded = np.pad(x, ((0, 0), (0, 0)) + g.padding, constant_values=-np.inf)
+    target = np.zeros_like(padded)
+    for o in itertools.product(*(range(v) for v in g.out_size)):
+        where = [tuple(oo * s + kk * d for oo, s, kk, d in zip(o, g.stride, k, g.dilation))
+                 for k in itertools.product(*(range(v) for v in g.kernel))]
+        for n, c in itertools.product(range(x.shape[0]), range(x.shape[1])):
+            values = np.array([padded[(n, c) + p] for p in where])
+            winners = [p for p, v in zip(where, values) if v == values.max()]
+            for p in winners:
+                target[(n, c) + p] += gy[(n, c) + o] / len(winners)
+    inner = tuple(slice(lo, lo + size) for (lo, _), size in zip(g.padding, g.in_size))
+    return target[(slice(None), slice(None)) + inner]
+
+
+@given(geometries(nd=2, pool=True), st.integers(0, 2**16))
+def test_pooling_kernels_fast_and_general_paths_agree_with_ties(g, seed):
+    """NumPy writes (not adds) into strided views when windows do not overlap; the strict
+    backend always adds. Values drawn from {0, 1, 2} make ties common: tied winners share."""
+    import array_api_strict as xs
+
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, (2, 2) + g.in_size).astype(np.float64)
+    out = windows.window_max(np, x, g)
+    gy = rng.standard_normal(out.shape)
+    z = rng.standard_normal(x.shape)
+    back = lambda a: np.asarray(a._array)  # noqa: E731
+    xs_x, xs_out = xs.asarray(x), xs.asarray(out)
+    np.testing.assert_array_equal(back(windows.window_max(xs, xs_x, g)), out)
+    routed = windows.max_route(np, gy, x, out, g)
+    np.testing.assert_allclose(routed, _direct_max_route(gy, x, g), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(back(windows.max_route(xs, xs.asarray(gy), xs_x, xs_out, g)),
+                               routed, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(back(windows.max_gather(xs, xs.asarray(z), xs_x, xs_out, g)),
+                               windows.max_gather(np, z, x, out, g), rtol=1e-12, atol=1e-12)
+    spread = windows.window_spread(np, gy, g)
+    np.testing.assert_allclose(back(windows.window_spread(xs, xs.asarray(gy), g)), spread,
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(spread, windows.fold(np, np.broadcast_to(
+        gy[(slice(None), slice(None)) + (None,) * len(g.kernel)],
+        gy.shape[:2] + g.kernel + g.out_size).copy(), g), rtol=1e-12, atol=1e-12)
+
+
+def test_non_overlapping_pooling_write_path_with_ties_gaps_and_padding():
+    """The write path's three cases: windows that tile exactly (no zeroing), leave gaps (stride
+    > kernel) or rows over (floor), and padding; tied winners share the gradient equally."""
+    x = np.array([[[[1.0, 1.0, 0.0, 2.0, 5.0], [0.0, 1.0, 2.0, 2.0, 5.0],
+                    [3.0, 3.0, 3.0, 3.0, 5.0]]]])
+    for args in ((2, 2, 0), (1, 2, 0), ((2, 1), (3, 2), 0), (2, 2, 1)):
+        g = window_geometry("test", (3, 5), *args)
+        out = windows.window_max(np, x, g)
+        gy = np.arange(1.0, out.size + 1).reshape(out.shape)
+        np.testing.assert_allclose(windows.max_route(np, gy, x, out, g),
+                                   _direct_max_route(gy, x, g), rtol=1e-12, err_msg=str(args))
+    g = window_geometry("test", (3, 5), 2, 2, 0)
+    routed = windows.max_route(np, np.ones((1, 1, 1, 2)), x, windows.window_max(np, x, g), g)
+    np.testing.assert_array_equal(routed[0, 0, :2, :4], [[1 / 3, 1 / 3, 0, 1 / 3],
+                                                        [0, 1 / 3, 1 / 3, 1 / 3]])
+    assert not routed[0, 0, 2].any() and not routed[0, 0, :, 4].any()  # rows the floor drops
 
 
 # ----- the primitives: numerical gradients, first and second order ------------------------------

@@ -1,0 +1,108 @@
+"""A seeded, shuffling batch iterator over aligned arrays (inputs and one or more targets)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+__all__ = ["DataLoader", "batches", "random_shift"]
+
+
+def random_shift(max_shift: int = 1) -> Callable[[np.ndarray, np.random.Generator], np.ndarray]:
+    """Augmentation for NCHW image batches: shift each image by up to `max_shift` pixels in x
+    and y (independently, uniformly), filling with each image's minimum (the background).
+
+    Use as ``DataLoader(x, y, transform=random_shift(1))``; small translations are the cheapest
+    way to make a digit classifier generalise.
+    """
+    if not isinstance(max_shift, int) or max_shift < 0:
+        raise ValueError(f"max_shift must be a non-negative integer, got {max_shift!r}")
+
+    def shift(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if batch.ndim != 4:
+            raise ValueError(f"random_shift expects NCHW images, got shape {batch.shape}")
+        if max_shift == 0:
+            return batch
+        m = max_shift
+        n, _, h, w = batch.shape
+        background = batch.min(axis=(1, 2, 3), keepdims=True)
+        padded = np.pad(batch, ((0, 0), (0, 0), (m, m), (m, m)))
+        padded[:, :, :m, :] = background
+        padded[:, :, -m:, :] = background
+        padded[:, :, :, :m] = background
+        padded[:, :, :, -m:] = background
+        dy = rng.integers(0, 2 * m + 1, size=n)
+        dx = rng.integers(0, 2 * m + 1, size=n)
+        out = np.empty_like(batch)
+        for i in range(n):
+            out[i] = padded[i, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w]
+        return out
+
+    return shift
+
+
+def _check_aligned(arrays: tuple[np.ndarray, ...]) -> int:
+    if not arrays:
+        raise ValueError("DataLoader needs at least one array")
+    lengths = [len(a) for a in arrays]
+    if len(set(lengths)) != 1:
+        raise ValueError(f"all arrays must have the same length along axis 0, got {lengths}")
+    return lengths[0]
+
+
+class DataLoader:
+    """Iterate over mini-batches of ``arrays`` (all indexed along axis 0 together).
+
+    With ``shuffle=True`` each pass draws a fresh permutation from one `numpy.random.Generator`
+    seeded with ``seed``: epoch 1 and epoch 2 differ, and the whole sequence of epochs is the same
+    on every run. Each batch is a tuple of NumPy arrays (a single array if one array was given).
+    ``transform(first_array_batch, generator)`` (e.g. `random_shift`) augments the inputs,
+    drawing its randomness from the same seeded generator.
+    """
+
+    def __init__(
+        self,
+        *arrays: np.ndarray,
+        batch_size: int = 32,
+        shuffle: bool = True,
+        seed: int | None = 0,
+        drop_last: bool = False,
+        transform: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
+    ) -> None:
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.arrays = tuple(np.asarray(a) for a in arrays)
+        self.size = _check_aligned(self.arrays)
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.generator = np.random.default_rng(seed)
+        self.transform = transform
+
+    def __len__(self) -> int:
+        if self.drop_last:
+            return self.size // self.batch_size
+        return -(-self.size // self.batch_size)
+
+    def __iter__(self) -> Iterator:
+        order = self.generator.permutation(self.size) if self.shuffle else np.arange(self.size)
+        for batch in range(len(self)):
+            index = order[batch * self.batch_size : (batch + 1) * self.batch_size]
+            chunk = tuple(a[index] for a in self.arrays)
+            if self.transform is not None:
+                chunk = (self.transform(chunk[0], self.generator),) + chunk[1:]
+            yield chunk[0] if len(chunk) == 1 else chunk
+
+
+def batches(
+    *arrays: np.ndarray,
+    batch_size: int = 32,
+    shuffle: bool = True,
+    seed: int | None = 0,
+    drop_last: bool = False,
+) -> Iterator:
+    """One pass over ``arrays`` in mini-batches (a one-epoch `DataLoader`)."""
+    return iter(
+        DataLoader(*arrays, batch_size=batch_size, shuffle=shuffle, seed=seed, drop_last=drop_last)
+    )

@@ -1,0 +1,56 @@
+"""Model ensembles: "one way to always improve final accuracy: take several trained models and
+average their predictions" (lecture notes).
+
+`Ensemble` averages the members' class *probabilities* (softmax of their outputs) and returns the
+log of that average, so it can be used wherever a model's logits are: `cross_entropy`, argmax,
+`evaluate`, `predict`. `average_probabilities` does the same on NumPy arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from graphgrad.nn.module import Module, ModuleList
+
+__all__ = ["Ensemble", "average_probabilities"]
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def average_probabilities(models: Sequence, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """Mean of the members' softmax probabilities on `x`, shape (N, classes)."""
+    from graphgrad.train import predict
+
+    if not models:
+        raise ValueError("average_probabilities needs at least one model")
+    return np.mean([_softmax(predict(m, x, batch_size)) for m in models], axis=0)
+
+
+class Ensemble(Module):
+    """Average several models' predicted probabilities; outputs log-probabilities (N, classes)."""
+
+    def __init__(self, models: Sequence[Module]) -> None:
+        super().__init__()
+        models = list(models)
+        if not models:
+            raise ValueError("Ensemble needs at least one model")
+        self.members = ModuleList(models)
+
+    def forward(self, x):
+        from graphgrad.composites.activations import softmax
+        from graphgrad.ops import log
+
+        total = None
+        for member in self.members:
+            p = softmax(member(x), axis=1)
+            total = p if total is None else total + p
+        return log(total * (1.0 / len(self.members)))
+
+    def extra_repr(self) -> str:
+        return f"{len(self.members)} members"

@@ -1,0 +1,226 @@
+"""Optimizer base: parameter groups, per-parameter state, zero_grad, step, state_dict.
+
+Updates run on the parameters' arrays (``p.data``) under `no_grad()`: an optimizer step is not part
+of any graph. Each parameter group is a dict with its own hyper-parameters, so a fine-tuned network
+can train its head at the full rate, its middle at 1/10 and its first layers at 1/100 (the
+lecture's transfer-learning tip), and frozen layers (``requires_grad=False``) are skipped.
+
+Regularisation knobs of the lecture live in every group:
+``weight_decay`` (L2, the gradient of ½λw²), ``l1`` (the gradient λ·sign(w) of λ|w|), both together
+(L1+L2, "elastic net"), and ``max_norm`` (after each step, every unit's incoming weight vector is
+rescaled to norm at most c). They apply to weights, i.e. parameters with two or more dimensions
+(Linear and Conv2d weights); biases are not regularised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from graphgrad import config
+
+__all__ = ["Optimizer"]
+
+COMMON_DEFAULTS = {"weight_decay": 0.0, "l1": 0.0, "max_norm": None}
+
+
+def _array_namespace(array):
+    from graphgrad.backend import device_of
+
+    return device_of(array).xp
+
+
+class Optimizer:
+    """Base class. Subclasses set `defaults` and implement `update(p, g, group, state)`.
+
+    `update` gets the parameter, its (regularised) gradient array and returns the new array.
+    """
+
+    defaults: dict[str, Any] = {}
+
+    def __init__(self, params: Iterable, **hyper: Any) -> None:
+        allowed = {**COMMON_DEFAULTS, **type(self).defaults}
+        unknown = sorted(set(hyper) - set(allowed))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}: unknown option(s) {unknown}; valid: {sorted(allowed)}"
+            )
+        self.defaults = {**allowed, **hyper}
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: dict[int, dict[str, Any]] = {}  # id(parameter) -> state arrays
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        if isinstance(params[0], Mapping):
+            for group in params:
+                self.add_param_group(group)
+        else:
+            self.add_param_group({"params": params})
+
+    # ----------------------------------------------------------------------------- groups
+    def add_param_group(self, group: Mapping) -> None:
+        """Add ``{"params": [...], "lr": ..., ...}``; missing options take the defaults."""
+        if not isinstance(group, Mapping) or "params" not in group:
+            raise TypeError(f"a parameter group is a dict with a 'params' list, got {group!r}")
+        index = len(self.param_groups)
+        unknown = sorted(set(group) - set(self.defaults) - {"params", "name"})
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}: unknown option(s) {unknown} in parameter group {index}; "
+                f"valid: {sorted(self.defaults)}"
+            )
+        params = group["params"]
+        params = [params] if hasattr(params, "data") else list(params)
+        if not params:
+            raise ValueError(f"parameter group {index} has no parameters")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for p in params:
+            if not hasattr(p, "data") or not hasattr(p, "grad"):
+                raise TypeError(
+                    f"parameter group {index}: expected Tensors/Parameters, got {type(p).__name__}"
+                )
+            if id(p) in seen:
+                name = getattr(p, "name", None) or "a parameter"
+                raise ValueError(f"{name} appears in more than one parameter group")
+            seen.add(id(p))
+        merged = {**self.defaults, **dict(group), "params": params}
+        if merged.get("lr") is None:
+            raise ValueError(f"parameter group {index} has no learning rate: pass lr=")
+        self._check_group(merged, index)
+        merged.setdefault("initial_lr", merged["lr"])
+        self.param_groups.append(merged)
+
+    def _check_group(self, group: dict, index: int) -> None:
+        for key in ("lr", "weight_decay", "l1"):
+            if group[key] < 0:
+                raise ValueError(f"parameter group {index}: {key} must be >= 0, got {group[key]}")
+        if group["max_norm"] is not None and group["max_norm"] <= 0:
+            raise ValueError(
+                f"parameter group {index}: max_norm must be positive or None, got "
+                f"{group['max_norm']}"
+            )
+
+    @property
+    def parameters(self) -> list:
+        return [p for group in self.param_groups for p in group["params"]]
+
+    # ----------------------------------------------------------------------------- stepping
+    def zero_grad(self) -> None:
+        """Forget the gradients of the last backward (set ``p.grad = None``)."""
+        for p in self.parameters:
+            p.grad = None
+
+    def step(self) -> None:
+        """One update of every parameter that has a gradient."""
+        with config.no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None or not p.requires_grad:
+                        continue  # frozen, or not reached by this backward
+                    g = p.grad.data
+                    if g.shape != p.data.shape:
+                        name = getattr(p, "name", None) or "parameter"
+                        raise ValueError(
+                            f"{name}: gradient shape {tuple(g.shape)} differs from parameter "
+                            f"shape {tuple(p.data.shape)}"
+                        )
+                    is_weight = p.data.ndim >= 2
+                    if is_weight and (group["weight_decay"] or group["l1"]):
+                        g = self._penalty_gradient(p.data, g, group)
+                    state = self.state.setdefault(id(p), {})
+                    new = self.update(p.data, g, group, state)
+                    if is_weight and group["max_norm"] is not None:
+                        new = max_norm_project(new, group["max_norm"])
+                    p.data = new
+
+    @staticmethod
+    def _penalty_gradient(w, g, group):
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * w  # d/dw of ½λ‖w‖²
+        if group["l1"]:
+            xp = _array_namespace(w)
+            g = g + group["l1"] * xp.sign(w)  # a subgradient of λ‖w‖₁ (0 at w = 0)
+        return g
+
+    def update(self, w, g, group: dict, state: dict):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, Any]:
+        """Hyper-parameters per group and state arrays per parameter, keyed by position.
+
+        Plain arrays and numbers only, so `gg.save(optimizer, path)` works without pickling.
+        """
+        groups, state = {}, {}
+        position = 0
+        for index, group in enumerate(self.param_groups):
+            groups[str(index)] = {
+                key: np.asarray(value)
+                for key, value in group.items()
+                if key not in ("params", "name") and value is not None
+            }
+            for p in group["params"]:
+                if id(p) in self.state and self.state[id(p)]:
+                    state[str(position)] = dict(self.state[id(p)])
+                position += 1
+        return {"groups": groups, "state": state}
+
+    def load_state_dict(self, state_dict: Mapping) -> None:
+        """Restore `state_dict()`; everything is checked before anything changes."""
+        groups = state_dict.get("groups", {})
+        if len(groups) != len(self.param_groups):
+            raise ValueError(
+                f"state has {len(groups)} parameter groups, this optimizer has "
+                f"{len(self.param_groups)}"
+            )
+        params = self.parameters
+        saved_state = state_dict.get("state", {})
+        new_state = {}
+        for key, entry in saved_state.items():
+            position = int(key)
+            if not 0 <= position < len(params):
+                raise ValueError(f"state for parameter {position}, but there are {len(params)}")
+            p = params[position]
+            for name, value in entry.items():
+                shape = tuple(np.shape(value))
+                if shape and shape != tuple(p.data.shape):
+                    raise ValueError(
+                        f"state {name!r} of parameter {position}: expected shape "
+                        f"{tuple(p.data.shape)}, got {shape}"
+                    )
+            new_state[id(p)] = entry
+        for index, group in enumerate(self.param_groups):
+            for key, value in groups[str(index)].items():
+                value = np.asarray(value)
+                group[key] = value.item() if value.ndim == 0 else value
+        device_state = {}
+        for p in params:
+            if id(p) in new_state:
+                xp_device = getattr(p, "device", None)
+                device_state[id(p)] = {
+                    name: (xp_device.asarray(value) if xp_device is not None and np.ndim(value)
+                           else (np.asarray(value).item() if np.ndim(value) == 0 else value))
+                    for name, value in new_state[id(p)].items()
+                }
+        self.state = device_state
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__}("]
+        for index, group in enumerate(self.param_groups):
+            options = ", ".join(
+                f"{k}={v}" for k, v in group.items() if k not in ("params", "initial_lr")
+            )
+            lines.append(f"  group {index}: {len(group['params'])} tensors, {options}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def max_norm_project(w, c: float):
+    """Rescale every row (output unit / output channel) of `w` to Euclidean norm at most `c`."""
+    xp = _array_namespace(w)
+    axes = tuple(range(1, w.ndim))
+    norms = xp.sqrt(xp.sum(w * w, axis=axes, keepdims=True))
+    scale = xp.where(norms > c, c / (norms + 1e-12), xp.ones_like(norms))
+    return w * xp.astype(scale, w.dtype) if hasattr(xp, "astype") else w * scale.astype(w.dtype)

@@ -1,0 +1,140 @@
+"""Learning-rate schedules: a factor of each group's initial rate as a function of the epoch.
+
+Call ``schedule.step()`` once per epoch (after the optimizer's steps). Each schedule is a pure
+function `factor(epoch)` plus the bookkeeping that writes ``initial_lr * factor`` into every group,
+so fine-tuning groups with different rates keep their ratio.
+
+The lecture: "start with a large learning rate... higher rate of decrease towards the end of
+training": `DecayTowardsEnd` does exactly that (slow at first, fastest at the end), `CosineDecay`
+and `WarmRestarts` (SGDR) are the common smooth alternatives.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = [
+    "CosineDecay",
+    "DecayTowardsEnd",
+    "ExponentialDecay",
+    "Schedule",
+    "StepDecay",
+    "WarmRestarts",
+]
+
+
+class Schedule:
+    """Base: ``lr = initial_lr * factor(epoch)`` for every parameter group."""
+
+    def __init__(self, optimizer) -> None:
+        self.optimizer = optimizer
+        self.epoch = 0
+        self._apply()
+
+    def factor(self, epoch: int) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _apply(self) -> None:
+        scale = self.factor(self.epoch)
+        for group in self.optimizer.param_groups:
+            group["lr"] = group["initial_lr"] * scale
+
+    def step(self) -> None:
+        """Advance one epoch and set the new rates."""
+        self.epoch += 1
+        self._apply()
+
+    @property
+    def lrs(self) -> list[float]:
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+
+def _positive_int(name: str, value) -> int:
+    if not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+def _fraction(name: str, value: float, open_top: bool = False) -> float:
+    top_ok = value < 1.0 if open_top else value <= 1.0
+    if not (0.0 <= value and top_ok):
+        bound = "[0, 1)" if open_top else "[0, 1]"
+        raise ValueError(f"{name} must be in {bound}, got {value!r}")
+    return float(value)
+
+
+class StepDecay(Schedule):
+    """Multiply by ``gamma`` every ``step_size`` epochs."""
+
+    def __init__(self, optimizer, step_size: int, gamma: float = 0.1) -> None:
+        self.step_size = _positive_int("step_size", step_size)
+        if gamma <= 0:
+            raise ValueError(f"gamma must be positive, got {gamma!r}")
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def factor(self, epoch: int) -> float:
+        return self.gamma ** (epoch // self.step_size)
+
+
+class ExponentialDecay(Schedule):
+    """Multiply by ``gamma`` every epoch."""
+
+    def __init__(self, optimizer, gamma: float) -> None:
+        if not 0 < gamma <= 1:
+            raise ValueError(f"gamma must be in (0, 1], got {gamma!r}")
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def factor(self, epoch: int) -> float:
+        return self.gamma**epoch
+
+
+class CosineDecay(Schedule):
+    """Half a cosine from 1 down to ``min_factor`` over ``total`` epochs, then flat."""
+
+    def __init__(self, optimizer, total: int, min_factor: float = 0.0) -> None:
+        self.total = _positive_int("total", total)
+        self.min_factor = _fraction("min_factor", min_factor)
+        super().__init__(optimizer)
+
+    def factor(self, epoch: int) -> float:
+        t = min(epoch, self.total) / self.total
+        return self.min_factor + (1 - self.min_factor) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+class WarmRestarts(Schedule):
+    """Cosine decay restarted every cycle (SGDR); each cycle is ``mult`` times longer."""
+
+    def __init__(self, optimizer, period: int, mult: int = 1, min_factor: float = 0.0) -> None:
+        self.period = _positive_int("period", period)
+        self.mult = _positive_int("mult", mult)
+        self.min_factor = _fraction("min_factor", min_factor)
+        super().__init__(optimizer)
+
+    def factor(self, epoch: int) -> float:
+        length, start = self.period, 0
+        while epoch >= start + length:
+            start += length
+            length *= self.mult
+        t = (epoch - start) / length
+        return self.min_factor + (1 - self.min_factor) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+class DecayTowardsEnd(Schedule):
+    """``1 − (1 − min_factor)·(epoch/total)^power``: gentle early, decaying fastest at the end.
+
+    With ``power=2`` the rate has lost only a quarter of its range at half time.
+    """
+
+    def __init__(self, optimizer, total: int, power: float = 2.0, min_factor: float = 0.0):
+        self.total = _positive_int("total", total)
+        if power < 1:
+            raise ValueError(f"power must be >= 1 (decay accelerating to the end), got {power!r}")
+        self.power = float(power)
+        self.min_factor = _fraction("min_factor", min_factor)
+        super().__init__(optimizer)
+
+    def factor(self, epoch: int) -> float:
+        t = min(epoch, self.total) / self.total
+        return 1 - (1 - self.min_factor) * t**self.power

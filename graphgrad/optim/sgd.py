@@ -1,0 +1,35 @@
+"""Stochastic gradient descent with (Nesterov) momentum: the lecture's workhorse for CNNs."""
+
+from __future__ import annotations
+
+from graphgrad.optim.optimizer import Optimizer
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """``v ← μ·v + g;  w ← w − lr·v``  (or ``w ← w − lr·(g + μ·v)`` with ``nesterov=True``).
+
+    With ``momentum=0`` this is plain ``w ← w − lr·g``. The velocity is kept per parameter in
+    ``optimizer.state`` and saved by `state_dict()`.
+    """
+
+    defaults = {"lr": None, "momentum": 0.0, "nesterov": False}
+
+    def _check_group(self, group: dict, index: int) -> None:
+        super()._check_group(group, index)
+        if not 0.0 <= group["momentum"] < 1.0:
+            raise ValueError(
+                f"parameter group {index}: momentum must be in [0, 1), got {group['momentum']}"
+            )
+        if group["nesterov"] and group["momentum"] == 0:
+            raise ValueError(f"parameter group {index}: nesterov=True needs momentum > 0")
+
+    def update(self, w, g, group, state):
+        momentum = group["momentum"]
+        if momentum:
+            velocity = state.get("velocity")
+            velocity = g if velocity is None else momentum * velocity + g
+            state["velocity"] = velocity
+            g = g + momentum * velocity if group["nesterov"] else velocity
+        return w - group["lr"] * g

@@ -1,0 +1,290 @@
+"""Training made observable: `fit` with a progress bar, a `History` of losses and accuracies,
+and the lecture's "baby-sitting" plots (loss and accuracy curves, first-layer kernels, confusion
+matrix).
+
+`fit` is a small loop you could write yourself (docs/training.md shows it); use it when a model
+maps one input batch to one output and the loss is ``loss_fn(output, *targets)``. Multi-task
+models pass a `loss_fn` that returns the weighted sum of their losses and an ``accuracy_fn``
+(or none).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from graphgrad import config
+from graphgrad.data.loader import DataLoader
+from graphgrad.tensor import Tensor
+
+__all__ = [
+    "History",
+    "accuracy",
+    "confusion_matrix",
+    "evaluate",
+    "fit",
+    "plot_confusion_matrix",
+    "plot_history",
+    "plot_kernels",
+    "predict",
+]
+
+
+@dataclass
+class History:
+    """Per-epoch records of a `fit` run (lists of floats; NaN where not measured)."""
+
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train_loss)
+
+    def as_dict(self) -> dict[str, list[float]]:
+        return {name: list(getattr(self, name)) for name in self.__dataclass_fields__}
+
+
+def _default_loss():
+    import graphgrad
+
+    return getattr(graphgrad, "cross_entropy", None) or _lazy_cross_entropy
+
+
+def _lazy_cross_entropy(logits, targets):
+    from graphgrad.composites.losses import cross_entropy
+
+    return cross_entropy(logits, targets)
+
+
+def accuracy(logits, labels) -> float:
+    """Fraction of rows whose arg-max equals the label."""
+    scores = logits.numpy() if isinstance(logits, Tensor) else np.asarray(logits)
+    labels = np.asarray(labels)
+    if scores.ndim != 2 or len(scores) != len(labels):
+        raise ValueError(
+            f"accuracy: expected scores (N, classes) and labels (N,), got {scores.shape} and "
+            f"{labels.shape}"
+        )
+    return float(np.mean(scores.argmax(axis=1) == labels))
+
+
+def predict(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """Model outputs for `x` as a NumPy array, in eval mode and without recording a graph."""
+    was_training = getattr(model, "training", False)
+    if hasattr(model, "eval"):
+        model.eval()
+    try:
+        outputs = []
+        with config.no_grad():
+            for start in range(0, len(x), batch_size):
+                out = model(Tensor(np.asarray(x[start : start + batch_size])))
+                outputs.append(out.numpy())
+        return np.concatenate(outputs)
+    finally:
+        if was_training and hasattr(model, "train"):
+            model.train()
+
+
+def evaluate(model, x, y, loss_fn: Callable | None = None, batch_size: int = 512
+             ) -> tuple[float, float]:
+    """(mean loss, accuracy) of `model` on (x, y), in eval mode."""
+    loss_fn = loss_fn or _default_loss()
+    scores = predict(model, x, batch_size)
+    with config.no_grad():
+        loss = float(loss_fn(Tensor(scores), np.asarray(y)).item())
+    return loss, accuracy(scores, y)
+
+
+def _as_loader(data, batch_size: int, seed: int | None) -> DataLoader:
+    if isinstance(data, DataLoader):
+        return data
+    if isinstance(data, (tuple, list)) and len(data) >= 2:
+        return DataLoader(*data, batch_size=batch_size, shuffle=True, seed=seed)
+    raise TypeError(
+        "fit: train data must be a DataLoader or a tuple (x, y[, more targets]) of arrays, "
+        f"got {type(data).__name__}"
+    )
+
+
+def fit(
+    model,
+    optimizer,
+    train: DataLoader | Sequence[np.ndarray],
+    *,
+    epochs: int,
+    loss_fn: Callable | None = None,
+    val: Sequence[np.ndarray] | None = None,
+    batch_size: int = 64,
+    seed: int | None = 0,
+    schedule=None,
+    accuracy_fn: Callable | None = accuracy,
+    progress: bool = True,
+    callback: Callable[[int, History], None] | None = None,
+) -> History:
+    """Train for `epochs` passes over `train`; return the per-epoch `History`.
+
+    Each step: ``loss = loss_fn(model(x), *targets)``, ``zero_grad``, ``backward``, ``step``.
+    ``train`` is a `DataLoader` or a tuple ``(x, y, ...)`` batched with ``batch_size`` and
+    shuffled with ``seed``. ``val`` = (x, y) is evaluated after every epoch. ``schedule`` (a
+    learning-rate schedule) steps once per epoch. A non-finite loss stops training with an error
+    that names the epoch and step (the lecture: "training fails? perhaps the learning rate is too
+    large").
+    """
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
+    loss_fn = loss_fn or _default_loss()
+    loader = _as_loader(train, batch_size, seed)
+    history = History()
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=epochs * len(loader), unit="batch", leave=False, dynamic_ncols=True)
+    try:
+        for epoch in range(epochs):
+            model.train()
+            start = time.perf_counter()
+            total_loss, total_correct, seen = 0.0, 0.0, 0
+            for step, batch in enumerate(loader):
+                x, *targets = batch
+                out = model(Tensor(x))
+                loss = loss_fn(out, *targets)
+                value = float(loss.item())
+                if not math.isfinite(value):
+                    raise FloatingPointError(
+                        f"fit: loss became {value} at epoch {epoch + 1}, step {step + 1}; "
+                        f"try a smaller learning rate (now {optimizer.param_groups[0]['lr']:g})"
+                    )
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                count = len(x)
+                total_loss += value * count
+                seen += count
+                if accuracy_fn is not None:
+                    total_correct += accuracy_fn(out, *targets) * count
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(epoch=epoch + 1, loss=f"{value:.4f}", refresh=False)
+            history.seconds.append(time.perf_counter() - start)
+            history.train_loss.append(total_loss / seen)
+            history.train_accuracy.append(
+                total_correct / seen if accuracy_fn is not None else float("nan")
+            )
+            history.lr.append(float(optimizer.param_groups[0]["lr"]))
+            if val is not None:
+                val_loss, val_acc = evaluate(model, val[0], val[1], loss_fn)
+                history.val_loss.append(val_loss)
+                history.val_accuracy.append(val_acc)
+            if schedule is not None:
+                schedule.step()
+            if callback is not None:
+                callback(epoch, history)
+    finally:
+        if bar is not None:
+            bar.close()
+        model.train()
+    return history
+
+
+def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarray:
+    """counts[i, j] = how many examples of class i were predicted as j."""
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"confusion_matrix: {y_true.shape} labels vs {y_pred.shape} predictions")
+    k = num_classes or int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
+    counts = np.zeros((k, k), dtype=np.int64)
+    np.add.at(counts, (y_true, y_pred), 1)
+    return counts
+
+
+# --------------------------------------------------------------------------------- plots
+def _pyplot():
+    # matplotlib picks a non-interactive backend by itself when there is no display; figures
+    # are only saved to files or returned, never shown here
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_history(history: History, path: str | Path | None = None):
+    """Loss and accuracy curves, train vs validation (the lecture's baby-sitting plots)."""
+    plt = _pyplot()
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    epochs = np.arange(1, history.epochs + 1)
+    ax_loss.plot(epochs, history.train_loss, "o-", label="train")
+    if history.val_loss:
+        ax_loss.plot(epochs, history.val_loss, "s-", label="validation")
+    ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
+    ax_acc.plot(epochs, history.train_accuracy, "o-", label="train")
+    if history.val_accuracy:
+        ax_acc.plot(epochs, history.val_accuracy, "s-", label="validation")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy (a big gap = overfitting)")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    return _finish(plt, fig, path)
+
+
+def plot_kernels(weight, path: str | Path | None = None, title: str = "first-layer kernels"):
+    """A grid of conv kernels (out, in, kh, kw): the first input channel of each, gray scale."""
+    plt = _pyplot()
+    w = weight.numpy() if isinstance(weight, Tensor) else np.asarray(weight)
+    if w.ndim != 4:
+        raise ValueError(f"plot_kernels: expected a conv weight (out, in, kh, kw), got {w.shape}")
+    count = w.shape[0]
+    cols = min(count, 8)
+    rows = math.ceil(count / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, 1.3 * rows + 0.5), squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if index < count:
+            kernel = w[index, 0]
+            limit = np.abs(kernel).max() or 1.0
+            ax.imshow(kernel, cmap="gray", vmin=-limit, vmax=limit, interpolation="nearest")
+            ax.set_title(str(index), fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _finish(plt, fig, path)
+
+
+def plot_confusion_matrix(counts: np.ndarray, path: str | Path | None = None,
+                          labels: Sequence[str] | None = None):
+    """Counts as a heat map with the numbers written in, true class on rows."""
+    plt = _pyplot()
+    counts = np.asarray(counts)
+    k = counts.shape[0]
+    labels = list(labels) if labels is not None else [str(i) for i in range(k)]
+    fig, ax = plt.subplots(figsize=(0.5 * k + 2, 0.5 * k + 1.5))
+    image = ax.imshow(counts, cmap="Blues")
+    for i in range(k):
+        for j in range(k):
+            if counts[i, j]:
+                color = "white" if counts[i, j] > counts.max() / 2 else "black"
+                ax.text(j, i, str(counts[i, j]), ha="center", va="center", color=color,
+                        fontsize=8)
+    ax.set(xticks=range(k), yticks=range(k), xticklabels=labels, yticklabels=labels,
+           xlabel="predicted", ylabel="true", title="confusion matrix (test)")
+    fig.colorbar(image, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    return _finish(plt, fig, path)
+
+
+def _finish(plt, fig, path):
+    if path is None:
+        return fig
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)

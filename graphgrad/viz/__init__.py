@@ -1,0 +1,177 @@
+"""graphgrad.viz: Graphviz diagrams with forward values and gradients at every node.
+
+    import graphgrad as gg
+    dot = gg.viz.draw(loss, style="circuit", expand=True)   # a graphviz.Digraph
+    gg.viz.save(dot, "docs/images/circuit")                  # .svg, .png and .pdf at once
+
+Tensors are first copied into a read-only `GraphView` (`trace`), and every renderer draws from
+that, so drawing never changes the graph. Graphviz, networkx and matplotlib are imported only when
+a function here needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .labels import escape, format_number
+from .view import ClusterView, EdgeView, GraphView, NodeView, ScopeView
+
+STYLES = ("graph", "circuit")
+AUTO_LR_DEPTH = 8  # rankdir="auto": left to right up to this many nodes deep, else top to bottom
+
+
+def _longest_path(view: GraphView) -> int:
+    longest: dict[str, int] = {}
+    for node in view.nodes:  # creation order is a topological order
+        longest[node.id] = 1 + max((longest.get(e.src, 0) for e in view.producers[node.id]), default=0)
+    return max(longest.values(), default=0)
+
+
+def trace(*roots, expand=None, depth: int | None = 1, grads="auto", local: bool = False,
+          check: bool = False, heads=None) -> GraphView:
+    """Copy the graph under `roots` into a read-only GraphView (see `viz.tracer.trace`)."""
+    from .tracer import trace as _trace
+
+    return _trace(*_flatten(roots), expand=expand, depth=depth, grads=grads, local=local,
+                  check=check, heads=heads)
+
+
+def _flatten(roots) -> tuple:
+    if len(roots) == 1 and isinstance(roots[0], (list, tuple)):
+        return tuple(roots[0])
+    return tuple(roots)
+
+
+def _show(show) -> tuple[str, ...]:
+    if isinstance(show, str):
+        show = [item.strip() for item in show.split(",") if item.strip()]
+    return tuple(show)
+
+
+def draw(*roots, style: str = "graph", show=("value", "grad"), expand=None, depth: int | None = 1,
+         rankdir: str = "auto", precision: int | None = None, grads="auto", check: bool = False,
+         gates: bool = False, legend: bool = True, thumbnails: bool = False, heads=None,
+         title: str | None = None, vanish_below: float = 1e-6, explode_above: float = 1e3,
+         path=None, formats: Sequence[str] = ("svg", "png", "pdf"),
+         thumbnail_dir: str | None = None):
+    """Draw the graph under `roots` (Tensors, or a GraphView) and return a `graphviz.Digraph`.
+
+    style: "graph" (one box per tensor: name, op, shape, dtype, value, gradient) or "circuit"
+        (the lecture style: gates with their symbol, value above and gradient below each wire).
+    show: any of "value", "grad", "local" (d out/d in of each edge), "flow" (upstream x local).
+    rankdir: "LR", "TB", "RL", "BT" or "auto" (circuits and graphs up to 8 nodes deep left to
+        right, deeper graphs top to bottom so a CNN fits a slide).
+    expand / depth: which composites and nn modules are opened (see `trace`); by default each
+        composite and each top-level module is one node.
+    grads: "auto" shows gradients when backward() has run (and "not computed yet" before);
+        True computes them now on copies, without touching the graph; False hides them.
+    check: colour nodes whose local gradient disagrees with finite differences.
+    gates: mark how each gate treats its upstream gradient (add distributes, max routes,
+        mul switches).  heads: names of the roots when several loss heads are drawn.
+    path: also save the picture there, in every format of `formats` (SVG, PNG, PDF by default).
+    """
+    if style not in STYLES:
+        raise ValueError(f"draw(): unknown style {style!r}; valid styles: {STYLES}")
+    from .common import Options
+
+    show = _show(show)
+    roots = _flatten(roots)
+    if len(roots) == 1 and isinstance(roots[0], GraphView):
+        view = roots[0]
+    else:
+        view = trace(*roots, expand=expand, depth=depth, grads=grads,
+                     local="local" in show or "flow" in show, check=check, heads=heads)
+    if rankdir == "auto":
+        rankdir = "LR" if style == "circuit" or _longest_path(view) <= AUTO_LR_DEPTH else "TB"
+    options = Options(
+        show=show, precision=(2 if style == "circuit" else 3) if precision is None else precision,
+        rankdir=rankdir, gates=gates, legend=legend, vanish_below=vanish_below,
+        explode_above=explode_above, thumbnails=thumbnails, thumbnail_dir=thumbnail_dir,
+        title=title,
+    )
+    dot = render_view(view, style, options)
+    if path is not None:
+        from .render import save as _save
+
+        _save(dot, path, formats)
+    return dot
+
+
+def render_view(view: GraphView, style: str, options):
+    """GraphView -> Digraph for one style: a pure function, no Tensors involved."""
+    if style == "circuit":
+        from .circuit import render_circuit
+
+        return render_circuit(view, options)
+    if style == "graph":
+        from .graph_style import render_graph
+
+        return render_graph(view, options)
+    raise ValueError(f"unknown style {style!r}; valid styles: {STYLES}")
+
+
+def save(diagram, path, formats: Sequence[str] = ("svg", "png", "pdf"), **draw_kwargs) -> list[str]:
+    """Save a Digraph (or draw Tensors first) as SVG, PNG and PDF together, atomically.
+
+    Without Graphviz's `dot`, a matplotlib + networkx fallback writes the same formats.
+    Returns the paths written.
+    """
+    from .render import save as _save
+
+    if not hasattr(diagram, "source"):
+        diagram = draw(diagram, **draw_kwargs)
+    return _save(diagram, path, formats)
+
+
+def to_networkx(*roots, **trace_kwargs):
+    """A `networkx.DiGraph` of the drawn graph: op, kind, name, shape, dtype, value, grad, flops on
+    each node; `trace_kwargs` (expand, depth, grads ...) as for `trace`. Accepts a GraphView."""
+    from .networkx import view_to_networkx
+
+    roots = _flatten(roots)
+    view = roots[0] if len(roots) == 1 and isinstance(roots[0], GraphView) else trace(*roots, **trace_kwargs)
+    return view_to_networkx(view)
+
+
+def summary(*roots, **trace_kwargs):
+    """Node count per op, depth, parameter count, FLOPs (total and per node) of a graph, from
+    `to_networkx` (pass Tensors, a GraphView or a networkx graph)."""
+    from .networkx import summarize_networkx
+
+    roots = _flatten(roots)
+    if len(roots) == 1 and hasattr(roots[0], "nodes") and hasattr(roots[0], "predecessors"):
+        return summarize_networkx(roots[0])
+    return summarize_networkx(to_networkx(*roots, **trace_kwargs))
+
+
+def animate_backward(root, path, format: str = "gif", **kwargs):
+    """One frame per backward step, the gradient appearing node by node (see viz.animate)."""
+    from .animate import animate_backward as _animate
+
+    return _animate(root, path, format=format, **kwargs)
+
+
+def draw_fallback(*roots, path, style: str = "graph", fmt: str | None = None, **draw_kwargs) -> str:
+    """Draw with matplotlib + networkx (no Graphviz needed) into `path` (format from its suffix)."""
+    from .render import atomic_write, fallback_bytes
+
+    dot = draw(*roots, style=style, **draw_kwargs)
+    fmt = fmt or str(path).rsplit(".", 1)[-1]
+    atomic_write(path, fallback_bytes(dot, fmt))
+    return str(path)
+
+
+def tensor_mimebundle(tensor, include=None, exclude=None) -> dict:
+    """What a notebook shows for a Tensor: its graph as SVG (PNG from the fallback without `dot`)
+    plus the text repr. Hook: `Tensor._repr_mimebundle_ = lambda self, include=None,
+    exclude=None: viz.tensor_mimebundle(self, include, exclude)`."""
+    bundle = dict(draw(tensor)._repr_mimebundle_(include, exclude))
+    bundle["text/plain"] = repr(tensor)
+    return bundle
+
+
+__all__ = [
+    "draw", "save", "trace", "render_view", "to_networkx", "summary", "animate_backward",
+    "draw_fallback", "tensor_mimebundle", "escape", "format_number", "GraphView", "NodeView",
+    "EdgeView", "ClusterView", "ScopeView", "STYLES",
+]

@@ -1,0 +1,213 @@
+"""Traced records -> GraphView: collapse closed scopes into one node, list open ones as clusters.
+
+A scope (an nn module call, a composite's expansion) is *open* when `expand=` names it (or is
+True) or, for modules, when it sits less than `depth` module levels deep. The first closed scope
+on a node's scope chain swallows the node. A parameter or constant whose every consumer lies in
+the same collapsed node is folded into it (listed as its parameters).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .tracer import _op_name, _opens
+from .view import CheckView, ClusterView, EdgeView, GraphView, NodeView, ScopeView
+
+
+def _symbol(op) -> str:
+    composite = getattr(op, "composite", None)
+    for source in (composite, op):
+        symbol = getattr(source, "symbol", None) if source is not None else None
+        if symbol:
+            return str(symbol)
+    return str(getattr(composite or op, "name", op))
+
+
+def _leaf_kind(rec) -> str:
+    if rec.requires_grad:
+        return "param"
+    return "input" if rec.name else "const"
+
+
+def _closed_prefix(scope: tuple[ScopeView, ...], expand, depth):
+    level = 0
+    for i, s in enumerate(scope):
+        if not _opens(s, level, expand, depth):
+            return scope[: i + 1]
+        if s.kind == "module":
+            level += 1
+    return None
+
+
+def _norm(array) -> float:
+    return float(np.sqrt(np.sum(np.square(np.asarray(array, dtype=np.float64)))))
+
+
+def build_view(*, recs, order, root_ids, expand, depth, node_grads, flows, locals_, head_grads,
+               head_names, checks, grads_computed, freed, visited, flops_of) -> GraphView:
+    consumers: dict[str, list[str]] = {i: [] for i in recs}
+    for node_id in order:
+        for src in recs[node_id].inputs:
+            consumers[src].append(node_id)
+
+    group_of: dict[str, tuple | None] = {}
+    for node_id in order:
+        group_of[node_id] = _closed_prefix(recs[node_id].scope, expand, depth)
+    for node_id in order:  # fold parameters and constants used only inside one closed scope
+        rec = recs[node_id]
+        if rec.op is None and not rec.is_root and group_of[node_id] is None and consumers[node_id] \
+                and _leaf_kind(rec) != "input":
+            groups = {group_of[c] for c in consumers[node_id]}
+            if len(groups) == 1 and None not in groups:
+                group_of[node_id] = groups.pop()
+
+    members: dict[tuple, list[str]] = {}
+    for node_id in order:
+        if group_of[node_id] is not None:
+            members.setdefault(group_of[node_id], []).append(node_id)
+    # a group is named after, and drawn at the place of, its first gate: a topological position
+    anchor = {prefix: next((m for m in ids if recs[m].op is not None), ids[0])
+              for prefix, ids in members.items()}
+    visible: dict[str, str] = {}
+    for node_id in order:
+        prefix = group_of[node_id]
+        visible[node_id] = node_id if prefix is None else "s" + anchor[prefix]
+
+    def heads_of(node_id):
+        found = tuple(i for i, hg in enumerate(head_grads) if node_id in hg)
+        if len(found) < 2:
+            return found, tuple(1.0 for _ in found)
+        norms = [_norm(head_grads[i][node_id]) for i in found]
+        total = sum(norms) or 1.0
+        return found, tuple(n / total for n in norms)
+
+    def flops(node_id):
+        rec = recs[node_id]
+        shapes = [recs[i].value.shape for i in rec.inputs]
+        name = getattr(getattr(rec.op, "composite", None), "name", None) or getattr(rec.op, "name", None)
+        return flops_of(None if rec.op is None else str(name), shapes, rec.value.shape)
+
+
+    nodes: list[NodeView] = []
+    emitted: set[str] = set()
+    for node_id in order:
+        prefix = group_of[node_id]
+        if prefix is not None and anchor[prefix] != node_id:
+            continue
+        vid = visible[node_id]
+        if vid in emitted:
+            continue
+        emitted.add(vid)
+        if prefix is None:
+            rec = recs[node_id]
+            heads, shares = heads_of(node_id)
+            nodes.append(NodeView(
+                id=vid, seq=rec.seq,
+                kind="op" if rec.op is not None else _leaf_kind(rec),
+                op=_op_name(rec.op),
+                symbol=_symbol(rec.op) if rec.op is not None else (rec.name or ""),
+                name=rec.name, shape=tuple(rec.value.shape), dtype=str(rec.value.dtype),
+                value=rec.value, grad=node_grads.get(node_id), scope=rec.scope,
+                params=tuple((str(k), repr(v)) for k, v in sorted(rec.params.items())),
+                requires_grad=rec.requires_grad, heads=heads, head_shares=shares,
+                check=checks.get(node_id), flops=flops(node_id),
+                site=getattr(rec.tensor, "site", None),
+            ))
+            continue
+        group = members[prefix]
+        inside = set(group)
+        outputs = [m for m in group if recs[m].is_root or any(c not in inside for c in consumers[m])]
+        rep = recs[outputs[-1] if outputs else group[-1]]
+        closed = prefix[-1]
+        leaves = [recs[m] for m in group if recs[m].op is None]
+        failing = [checks[m] for m in group if m in checks and not checks[m].ok]
+        check = None
+        if any(m in checks for m in group):
+            worst = max((checks[m] for m in group if m in checks), key=lambda c: c.max_error)
+            check = failing[0] if failing else worst
+            if failing:
+                check = CheckView(False, max(c.max_error for c in failing),
+                                  "; ".join(c.message for c in failing))
+        heads, shares = heads_of(rep.id)
+        nodes.append(NodeView(
+            id=vid, seq=recs[anchor[prefix]].seq,
+            kind="module" if closed.kind == "module" else "composite",
+            op=closed.name if closed.kind == "composite" else (closed.label or "module"),
+            symbol=_symbol(rep.op) if closed.kind == "composite" and rep.op is not None
+            else closed.name,
+            name=closed.name if closed.kind == "module" else rep.name,
+            shape=tuple(rep.value.shape), dtype=str(rep.value.dtype), value=rep.value,
+            grad=node_grads.get(rep.id), scope=prefix[:-1],
+            requires_grad=rep.requires_grad, members=len(group),
+            param_count=sum(int(r.value.size) for r in leaves if r.requires_grad),
+            absorbed=tuple((r.name or "const", tuple(r.value.shape)) for r in leaves),
+            heads=heads, head_shares=shares, check=check,
+            flops=sum(flops(m) for m in group),
+        ))
+
+    # ---- edges, merged per (visible src, visible dst)
+    merged: dict[tuple[str, str], dict] = {}
+    for node_id in order:
+        rec = recs[node_id]
+        for slot, src in enumerate(rec.inputs):
+            key = (visible[src], visible[node_id])
+            if key[0] == key[1]:
+                continue
+            entry = merged.setdefault(key, {"slot": slot, "count": 0, "srcs": set(), "flows": [],
+                                            "locals": []})
+            entry["count"] += 1
+            entry["srcs"].add(src)
+            entry["flows"].append(flows.get((node_id, slot)))
+            entry["locals"].append(locals_.get((node_id, slot)))
+    node_heads = {n.id: set(n.heads) for n in nodes}
+    edges = []
+    for (src, dst), entry in merged.items():
+        flow = None
+        if len(entry["srcs"]) == 1 and all(f is not None for f in entry["flows"]):
+            flow = entry["flows"][0]
+            for extra in entry["flows"][1:]:
+                flow = flow + extra
+        local = entry["locals"][0] if entry["count"] == 1 else None
+        heads = tuple(sorted(node_heads.get(src, set()) & node_heads.get(dst, set())))
+        edges.append(EdgeView(src, dst, entry["slot"], local=local, flow=flow, heads=heads,
+                              count=entry["count"]))
+
+    # ---- clusters of open scopes, in order of first appearance
+    cluster_ids: dict[tuple, str] = {}
+    cluster_members: dict[str, list[str]] = {}
+    cluster_info: dict[str, tuple] = {}
+    for node in nodes:
+        chain = node.scope
+        parent = None
+        for i in range(len(chain)):
+            prefix = chain[: i + 1]
+            if prefix not in cluster_ids:
+                cid = f"cluster_{len(cluster_ids)}"
+                cluster_ids[prefix] = cid
+                cluster_members[cid] = []
+                cluster_info[cid] = (prefix[-1], parent)
+            parent = cluster_ids[prefix]
+        if parent is not None:
+            cluster_members[parent].append(node.id)
+    clusters = tuple(
+        ClusterView(cid, info[0].kind, info[0].name, info[1], tuple(cluster_members[cid]))
+        for cid, info in cluster_info.items()
+    )
+
+    backward_order, seen = [], set()
+    for node_id in visited:
+        vid = visible[node_id]
+        if vid not in seen:
+            seen.add(vid)
+            backward_order.append(vid)
+    notes = ()
+    if freed:
+        notes = ("the graph below the root was freed by backward(); draw before backward() or "
+                 "call backward(retain_graph=True) to see it",)
+    return GraphView(
+        nodes=tuple(nodes), edges=tuple(edges),
+        roots=tuple(dict.fromkeys(visible[r] for r in root_ids)),
+        clusters=clusters, head_names=tuple(head_names) if len(root_ids) > 1 else (),
+        grads_computed=grads_computed, freed=freed, backward_order=tuple(backward_order),
+        notes=notes,
+    )
