@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from graphgrad import config
+from graphgrad.atomic import atomic_write
 from graphgrad.data.loader import DataLoader
 from graphgrad.tensor import Tensor
 
@@ -285,6 +286,7 @@ def plot_confusion_matrix(counts: np.ndarray, path: str | Path | None = None,
 def _finish(plt, fig, path):
     if path is None:
         return fig
-    fig.savefig(path, dpi=110)
+    with atomic_write(path) as handle:  # never a half-written figure
+        fig.savefig(handle, dpi=110, format=Path(path).suffix.lstrip(".") or "png")
     plt.close(fig)
     return Path(path)

@@ -103,7 +103,8 @@ def load_target(target: str):
 
 def run(args) -> int:
     import graphgrad.viz as viz
-    from graphgrad.viz.render import atomic_write, save
+    from graphgrad.atomic import atomic_write_bytes
+    from graphgrad.viz.render import save
 
     for output in args.output:
         suffix = output.rsplit(".", 1)[-1].lower() if "." in os.path.basename(output) else ""
@@ -139,7 +140,7 @@ def run(args) -> int:
     for output in args.output:
         suffix = output.rsplit(".", 1)[-1].lower()
         if suffix in ("dot", "gv"):
-            atomic_write(output, dot.source.encode("utf-8"))
+            atomic_write_bytes(output, dot.source.encode("utf-8"))
         else:
             save(dot, output, (suffix,))
         print(output)

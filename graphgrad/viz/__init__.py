@@ -153,11 +153,12 @@ def animate_backward(root, path, format: str = "gif", **kwargs):
 
 def draw_fallback(*roots, path, style: str = "graph", fmt: str | None = None, **draw_kwargs) -> str:
     """Draw with matplotlib + networkx (no Graphviz needed) into `path` (format from its suffix)."""
-    from .render import atomic_write, fallback_bytes
+    from ..atomic import atomic_write_bytes
+    from .render import fallback_bytes
 
     dot = draw(*roots, style=style, **draw_kwargs)
     fmt = fmt or str(path).rsplit(".", 1)[-1]
-    atomic_write(path, fallback_bytes(dot, fmt))
+    atomic_write_bytes(path, fallback_bytes(dot, fmt))
     return str(path)
 
 

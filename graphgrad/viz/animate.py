@@ -14,7 +14,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .render import atomic_write, dot_available, INSTALL_HINT
+from ..atomic import atomic_write_bytes
+from .render import dot_available, INSTALL_HINT
 
 ANIMATION_FORMATS = ("gif", "pdf", "svg-frames")
 
@@ -81,5 +82,5 @@ def animate_backward(root, path, format: str = "gif", *, style: str = "circuit",
     else:
         padded[0].save(buffer, format="PDF", save_all=True, append_images=padded[1:],
                        resolution=float(dpi))
-    atomic_write(path, buffer.getvalue())
+    atomic_write_bytes(path, buffer.getvalue())
     return str(path)

@@ -7,11 +7,12 @@ import base64
 import os
 import re
 import shutil
-import tempfile
 import warnings
 from pathlib import Path
 
 import graphviz
+
+from ..atomic import atomic_write_bytes
 
 FORMATS = ("svg", "png", "pdf")
 INSTALL_HINT = (
@@ -63,31 +64,13 @@ class VizDigraph(graphviz.Digraph):
                 outfile = f"{base}.{fmt}"
             fmt = Path(outfile).suffix.lstrip(".") or fmt
             data = fallback_bytes(self, fmt)
-            atomic_write(outfile, data)
+            atomic_write_bytes(outfile, data)
             return str(outfile)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **params):
         if dot_available():
             return {"image/svg+xml": svg_bytes(self).decode("utf-8")}
         return {"image/png": fallback_bytes(self, "png"), "text/plain": f"<graphgrad diagram: {INSTALL_HINT}>"}
-
-
-def atomic_write(path, data: bytes) -> None:
-    """Write through a temporary file in the same folder, then rename: never a half file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(tmp, 0o666 & ~mask)  # as open() would create it, not mkstemp's 0600
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 _IMAGE_HREF = re.compile(r'xlink:href="([^"]+\.png)"')
@@ -159,9 +142,9 @@ def save(dot, path, formats=FORMATS, *, source: bool = False, dpi: int = 200) ->
             data = dot_bytes(dot, fmt, dpi)
         else:
             data = fallback_bytes(dot, fmt)
-        atomic_write(target, data)
+        atomic_write_bytes(target, data)
         written.append(target)
     if source and "dot" not in formats:
-        atomic_write(f"{base}.dot", dot.source.encode("utf-8"))
+        atomic_write_bytes(f"{base}.dot", dot.source.encode("utf-8"))
         written.append(f"{base}.dot")
     return written
