@@ -15,6 +15,7 @@ import numpy as np
 from . import config
 from .backend import CPU, get_device, is_floating, resolve_dtype
 from .errors import DeviceError, DtypeError, GraphgradError, ShapeError, describe, user_site
+from . import tensor as _tensor_module
 from .tensor import Tensor
 
 PRIMITIVES: dict[str, "Primitive"] = {}
@@ -133,6 +134,9 @@ def apply(op: Primitive, args: tuple, params: dict) -> Tensor:
                 out.site = user_site()
                 break
     return out
+
+
+_tensor_module._apply = apply  # Tensor's operators call it directly
 
 
 def _check_compatible(op: Primitive, inputs: tuple, device) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import types
 from typing import Any, Callable
 
 import numpy as np
@@ -206,12 +207,12 @@ class Tensor:
         return viz.tensor_mimebundle(self, include, exclude)
 
     # ----- operators (each one is a gate or a composition of gates) -----------------------------
-    def __add__(self, other): return _ops.add(self, other)
-    def __radd__(self, other): return _ops.add(other, self) if isinstance(other, Tensor) else _ops.add(self, other)
+    def __add__(self, other): return _apply(_ops.add, (self, other), _NO_PARAMS)
+    def __radd__(self, other): return _apply(_ops.add, (self, other), _NO_PARAMS)  # other + self
     def __sub__(self, other): return _ops.sub(self, other)
     def __rsub__(self, other): return _ops.sub(_as_tensor_like(other, self), self)
-    def __mul__(self, other): return _ops.mul(self, other)
-    def __rmul__(self, other): return _ops.mul(self, other)
+    def __mul__(self, other): return _apply(_ops.mul, (self, other), _NO_PARAMS)
+    def __rmul__(self, other): return _apply(_ops.mul, (self, other), _NO_PARAMS)  # other * self
     def __truediv__(self, other): return _ops.div(self, other)
     def __rtruediv__(self, other):
         if not isinstance(other, Tensor) and other == 1:
@@ -221,7 +222,7 @@ class Tensor:
     def __rpow__(self, other): return _ops.pow(_as_tensor_like(other, self), self)
     def __matmul__(self, other): return _ops.matmul(self, other)
     def __rmatmul__(self, other): return _ops.matmul(_as_tensor_like(other, self), self)
-    def __neg__(self): return _ops.neg(self)
+    def __neg__(self): return _apply(_ops.neg, (self,), _NO_PARAMS)
     def __pos__(self): return self
     def __abs__(self): return _ops.abs(self)
     def __lt__(self, other): return _ops.less(self, other)
@@ -312,5 +313,10 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False,
     """
     return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad, name=name)
 
+
+# The hot operators call the primitive application directly (one Python call less per gate);
+# graphgrad.primitive sets `_apply` when it is defined. A read-only mapping means "no parameters".
+_apply = None
+_NO_PARAMS = types.MappingProxyType({})
 
 from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)
