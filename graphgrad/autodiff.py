@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import config
-from .errors import BackwardError, GraphFreedError, ShapeError
+from .errors import BackwardError, DeviceError, DtypeError, GraphFreedError, ShapeError
 from .ops.structural import sum_to
 from .tensor import Tensor
 
@@ -38,14 +38,18 @@ def _root_gradient(root: Tensor, gradient) -> Tensor:
         if isinstance(data, np.generic):  # a NumPy scalar: its own type makes the cheapest one
             return Tensor._leaf(data.dtype.type(1), root.device)
         return Tensor._leaf(root.device.xp.ones_like(data), root.device)
-    if not isinstance(gradient, Tensor):
-        from .primitive import constant_like
-
-        gradient = constant_like(gradient, root)
+    if not isinstance(gradient, Tensor):  # numbers and arrays take the root's dtype and device
+        gradient = Tensor._leaf(root.device.asarray(gradient, dtype=root.dtype), root.device)
     if gradient.shape != root.shape:
         raise ShapeError(
             f"backward: gradient of shape {gradient.shape} given for a root of shape {root.shape}"
         )
+    if gradient.device is not root.device:
+        raise DeviceError(f"backward: gradient on {gradient.device} given for a root on "
+                          f"{root.device}; move it with .to(...)")
+    if gradient.dtype != root.dtype:
+        raise DtypeError(f"backward: gradient of dtype {gradient.dtype} given for a root of dtype "
+                         f"{root.dtype}; convert it with .astype(...)")
     return gradient
 
 

@@ -30,7 +30,7 @@ def ones(*shape, dtype=None, device=None, requires_grad: bool = False, name=None
 
 
 def full(shape, value: float, dtype=None, device=None, requires_grad: bool = False, name=None) -> Tensor:
-    return _make(np.full(tuple(shape), value), dtype, device, requires_grad, name)
+    return _make(np.full(_shape((shape,)), value), dtype, device, requires_grad, name)
 
 
 def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:

@@ -6,7 +6,7 @@ the same order (and the same diagram) on every run.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from .tensor import Tensor
 
@@ -49,10 +49,3 @@ def ancestors(roots: Iterable[Tensor]) -> list[Tensor]:
                 seen[id(parent)] = parent
                 stack.append(parent)
     return sorted(seen.values(), key=lambda t: t.seq)
-
-
-def iter_edges(nodes: Iterable[Tensor]) -> Iterator[tuple[Tensor, Tensor, int]]:
-    """(input, consumer, argument position) for each edge into `nodes`, multiplicity kept."""
-    for node in nodes:
-        for position, parent in enumerate(node.inputs):
-            yield parent, node, position

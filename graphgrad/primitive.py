@@ -88,7 +88,12 @@ def _with_constants(op: Primitive, args: tuple) -> tuple:
                 break
     if reference is None:
         raise TypeError(f"{op.name}: expected at least one Tensor argument, got {args!r}")
-    return tuple(arg if isinstance(arg, Tensor) else constant_like(arg, reference) for arg in args)
+    return tuple(
+        arg if isinstance(arg, Tensor)
+        else Tensor._leaf(reference.device.asarray(arg), reference.device)  # where's condition
+        if isinstance(arg, bool) and index in op.nondiff
+        else constant_like(arg, reference)
+        for index, arg in enumerate(args))
 
 
 def apply(op: Primitive, args: tuple, params: dict) -> Tensor:

@@ -215,7 +215,7 @@ class Tensor:
     def __rmul__(self, other): return _apply(_ops.mul, (self, other), _NO_PARAMS)  # other * self
     def __truediv__(self, other): return _ops.div(self, other)
     def __rtruediv__(self, other):
-        if not isinstance(other, Tensor) and other == 1:
+        if isinstance(other, (int, float)) and other == 1:  # not an array: `arr == 1` is an array
             return _ops.reciprocal(self)  # 1/x is the lecture's single 1/x gate
         return _ops.div(_as_tensor_like(other, self), self)
     def __pow__(self, other): return _ops.pow(self, other)

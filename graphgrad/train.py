@@ -56,15 +56,9 @@ class History:
 
 
 def _default_loss():
-    import graphgrad
-
-    return getattr(graphgrad, "cross_entropy", None) or _lazy_cross_entropy
-
-
-def _lazy_cross_entropy(logits, targets):
     from graphgrad.composites.losses import cross_entropy
 
-    return cross_entropy(logits, targets)
+    return cross_entropy
 
 
 def accuracy(logits, labels) -> float:
@@ -145,6 +139,12 @@ def fit(
         raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
     loss_fn = loss_fn or _default_loss()
     loader = _as_loader(train, batch_size, seed)
+    if len(loader) == 0:
+        raise ValueError(
+            f"fit: the training data gives no batches ({loader.size} examples, batch_size "
+            f"{loader.batch_size}, drop_last={loader.drop_last}); use a smaller batch_size or "
+            f"drop_last=False"
+        )
     history = History()
     bar = None
     if progress:
@@ -205,6 +205,13 @@ def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarr
     if y_true.shape != y_pred.shape:
         raise ValueError(f"confusion_matrix: {y_true.shape} labels vs {y_pred.shape} predictions")
     k = num_classes or int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
+    for name, values in (("label", y_true), ("prediction", y_pred)):
+        bad = values[(values < 0) | (values >= k)]
+        if bad.size:
+            raise ValueError(
+                f"confusion_matrix: {name} {int(bad[0])} is not a class in 0..{k - 1}"
+                + (f" (num_classes={num_classes})" if num_classes else "")
+            )
     counts = np.zeros((k, k), dtype=np.int64)
     np.add.at(counts, (y_true, y_pred), 1)
     return counts

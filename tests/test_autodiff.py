@@ -174,3 +174,12 @@ def test_backward_can_return_every_node_gradient():
     assert found[id(h)].item() == pytest.approx(np.exp(6.0))
     assert found[id(x)].item() == pytest.approx(3 * np.exp(6.0))
     assert gg.backward([gg.exp(x * 3.0)]) is None
+
+
+def test_root_gradient_array_takes_the_root_dtype():
+    x = leaf(np.ones(3, dtype=np.float32))
+    (x * 2.0).backward(np.array([1.0, 2.0, 3.0]))  # a float64 array for a float32 root
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0, 6.0])
+    with pytest.raises(gg.DtypeError, match=r"backward: gradient of dtype float64 .* float32"):
+        (x * 2.0).backward(gg.tensor(np.ones(3)))

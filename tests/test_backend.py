@@ -80,3 +80,31 @@ def test_conv_and_pooling_run_on_device(device):
         results.append((to_numpy(x.grad.data), to_numpy(w.grad.data)))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-10)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-10)
+
+
+@pytest.mark.parametrize("index", [
+    lambda x: x > 2.0,                                   # a boolean mask Tensor
+    lambda x: np.array([[True, False, True], [False, True, False]]),
+    lambda x: np.array([True, False]),                   # a mask over the leading axis
+    lambda x: -1,                                        # an int on a matrix (x[-1, ...])
+    lambda x: np.int64(1),
+    lambda x: (None, Ellipsis, 1),                       # a new axis in the gradient's scatter
+    lambda x: (slice(None, None, -1), slice(None, None, -2)),
+])
+def test_indexing_and_its_gradient_on_device(device, index):
+    """Masks, partial and None indices used to fail on the strict array-API backend."""
+    a = np.arange(6.0).reshape(2, 3)
+    results = []
+    for dev in (device, gg.get_device("cpu")):
+        x = gg.tensor(a, device=dev, requires_grad=True)
+        y = x[index(x)]
+        (y * y).sum().backward()
+        results.append((to_numpy(y.data), to_numpy(x.grad.data)))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_where_with_a_python_bool_condition(device):
+    x = gg.tensor(np.array([1.0, 2.0]), device=device, requires_grad=True)
+    gg.where(True, x, 0.0).sum().backward()
+    np.testing.assert_array_equal(to_numpy(x.grad.data), [1.0, 1.0])

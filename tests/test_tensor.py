@@ -72,16 +72,53 @@ def test_bool_of_array_is_ambiguous():
         bool(gg.tensor(np.ones(3)))
 
 
-@pytest.mark.parametrize("bad", [
-    lambda: gg.tensor(np.ones((2, 3))) + gg.tensor(np.ones((4,))),
-    lambda: gg.tensor(np.ones((2, 3))) @ gg.tensor(np.ones((4, 2))),
-    lambda: gg.tensor(np.ones((2, 3))).reshape(4, 2),
+@pytest.mark.parametrize("op, bad", [
+    ("add", lambda: gg.tensor(np.ones((2, 3))) + gg.tensor(np.ones((4,)))),
+    ("matmul", lambda: gg.tensor(np.ones((2, 3))) @ gg.tensor(np.ones((4, 2)))),
+    ("reshape", lambda: gg.tensor(np.ones((2, 3))).reshape(4, 2)),
+    ("broadcast_to", lambda: gg.tensor(np.ones((2, 3))).broadcast_to((3,))),
 ])
-def test_shape_errors_name_the_op_shapes_and_site(bad):
+def test_shape_errors_name_the_op_shapes_and_site(op, bad):
     with pytest.raises(gg.ShapeError) as info:
         bad()
     message = str(info.value)
-    assert "(2, 3)" in message and "test_tensor.py" in message or "reshape" in message
+    assert message.startswith(op + ":") and "(2, 3)" in message and "test_tensor.py" in message
+
+
+@pytest.mark.parametrize("bad", [
+    lambda x: x.permute(0, 3),
+    lambda x: gg.transpose(x, (-3, 0)),
+    lambda x: x.transpose(0, 4),
+    lambda x: x.unsqueeze(5),
+    lambda x: x.squeeze(3),
+    lambda x: x.flatten(0, 2),
+    lambda x: gg.concatenate([x, x], axis=2),
+    lambda x: gg.stack([x, x], axis=-4),
+    lambda x: gg.softmax(x, axis=2),
+    lambda x: gg.log_softmax(x, axis=-3),
+])
+def test_out_of_range_axes_are_errors_not_wrapped(bad):
+    """An axis past the last one used to wrap around silently (axis 3 of a matrix became 1)."""
+    with pytest.raises(gg.ShapeError, match="out of range"):
+        bad(gg.tensor(np.ones((2, 1))))
+
+
+def test_array_divided_by_tensor():
+    a, b = np.array([1.0, 2.0]), np.array([4.0, 8.0])
+    np.testing.assert_allclose((a / gg.tensor(b)).numpy(), a / b)
+    np.testing.assert_allclose((1 / gg.tensor(b)).numpy(), 1 / b)
+
+
+def test_empty_list_index_selects_nothing():
+    x = gg.tensor(np.arange(3.0), requires_grad=True)
+    y = x[[]]
+    assert y.shape == (0,)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros(3))
+
+
+def test_full_accepts_an_int_shape():
+    assert gg.full(3, 2.0).numpy().tolist() == [2.0, 2.0, 2.0]
 
 
 def test_dtype_mix_is_an_error():

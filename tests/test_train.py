@@ -66,6 +66,9 @@ def test_fit_argument_errors(digits):
         fit(model, opt, (digits.x_train, digits.y_train), epochs=0)
     with pytest.raises(TypeError, match="DataLoader or a tuple"):
         fit(model, opt, digits.x_train, epochs=1)
+    few = DataLoader(digits.x_train[:5], digits.y_train[:5], batch_size=8, drop_last=True)
+    with pytest.raises(ValueError, match=r"no batches \(5 examples, batch_size 8, drop_last=True"):
+        fit(model, opt, few, epochs=1, progress=False)  # was a ZeroDivisionError
 
 
 def test_predict_uses_eval_mode_and_restores_training():
@@ -85,6 +88,14 @@ def test_accuracy_and_confusion_by_hand():
         accuracy(np.zeros(3), [0, 1, 2])
 
 
+def test_confusion_matrix_refuses_labels_outside_the_classes():
+    # a -1 label used to wrap around silently into the last row
+    with pytest.raises(ValueError, match=r"label -1 is not a class in 0\.\.2"):
+        confusion_matrix([0, -1], [0, 1], 3)
+    with pytest.raises(ValueError, match=r"prediction 3 is not a class in 0\.\.2 \(num_classes=3\)"):
+        confusion_matrix([0, 1], [0, 3], 3)
+
+
 def test_plots_write_png_files(tmp_path):
     history = History(train_loss=[1.0, 0.5], train_accuracy=[0.5, 0.8], val_loss=[1.1, 0.7],
                       val_accuracy=[0.4, 0.7], lr=[0.1, 0.1], seconds=[1.0, 1.0])
@@ -100,10 +111,18 @@ def test_plots_write_png_files(tmp_path):
     assert history.as_dict()["val_accuracy"] == [0.4, 0.7]
 
 
-def test_demo_command_on_a_smaller_budget(tmp_path, capsys):
+def test_demo_command_on_a_smaller_budget(tmp_path, capsys, monkeypatch):
     """`graphgrad demo` with 3 epochs instead of 15: a lower bar than the demo's 97%."""
+    from pathlib import Path
+
     from graphgrad.__main__ import main
     from graphgrad.io import load
+
+    def not_atomic(*args, **kwargs):
+        raise AssertionError("the demo must write every file through graphgrad.atomic")
+
+    monkeypatch.setattr(Path, "write_text", not_atomic)
+    monkeypatch.setattr(Path, "write_bytes", not_atomic)
 
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--epochs", "3", "--no-progress"]) == 0

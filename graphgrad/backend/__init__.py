@@ -166,16 +166,32 @@ def pad(xp, x, pad_width, value=0.0):
     return out
 
 
-def _is_basic_index(index) -> bool:
+def is_basic_index(index) -> bool:
+    """Only ints, slices, None and ... (no arrays): NumPy's basic indexing."""
     parts = index if isinstance(index, tuple) else (index,)
     return all(part is None or part is Ellipsis or isinstance(part, (int, slice)) for part in parts)
+
+
+def is_mask(xp, index) -> bool:
+    """Whether `index` is a boolean array of namespace `xp`."""
+    dtype = getattr(index, "dtype", None)
+    if dtype is None or isinstance(index, (np.ndarray, np.generic)) and xp is not np:
+        return False
+    return dtype == np.bool_ if xp is np else xp.isdtype(dtype, "bool")
 
 
 def scatter_add(xp, shape, index, values):
     """zeros(shape) with `values` added at `index` (repeated fancy indices accumulate)."""
     out = xp.zeros(shape, dtype=values.dtype, device=getattr(values, "device", None)) \
         if xp is not np else np.zeros(shape, dtype=values.dtype)
-    if _is_basic_index(index):
+    if is_basic_index(index):
+        parts = index if isinstance(index, tuple) else (index,)
+        if xp is not np and any(part is None for part in parts):
+            # the array API refuses None in an assignment: drop the new axes from the values
+            index = tuple(part for part in parts if part is not None)
+            values = xp.reshape(values, tuple(out[index].shape))
+        out[index] = values
+    elif is_mask(xp, index):  # a sole boolean mask selects each element at most once
         out[index] = values
     elif xp is np:
         np.add.at(out, index, values)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..ops import exp, log, maximum, reciprocal, where
 from ..ops.reduction import max as reduce_max, sum as reduce_sum
+from ..ops.structural import check_axis
 from .composite import composite
 
 
@@ -63,12 +64,12 @@ def _softmax_vjp(g, out, x, *, axis):
 
 
 def _with_axis(fused, x, axis=-1):
-    return fused(x, axis=axis % max(x.ndim, 1))
+    return fused(x, axis=check_axis(axis, x.ndim, fused.name))
 
 
 softmax = composite(
     "softmax", symbol="softmax",
-    expand=lambda x, axis=-1: _softmax_expand(x, axis=axis % max(x.ndim, 1)),
+    expand=lambda x, axis=-1: _softmax_expand(x, axis=check_axis(axis, x.ndim, "softmax")),
     forward=_softmax_forward, vjp=_softmax_vjp, wrap=_with_axis,
     doc="exp(x) / sum(exp(x)) along `axis`, shifted by the max for stability.",
 )
@@ -90,7 +91,7 @@ def _log_softmax_vjp(g, out, x, *, axis):
 
 log_softmax = composite(
     "log_softmax", symbol="log_softmax",
-    expand=lambda x, axis=-1: _log_softmax_expand(x, axis=axis % max(x.ndim, 1)),
+    expand=lambda x, axis=-1: _log_softmax_expand(x, axis=check_axis(axis, x.ndim, "log_softmax")),
     forward=_log_softmax_forward, vjp=_log_softmax_vjp, wrap=_with_axis,
     doc="log(softmax(x)) computed without overflow for large logits.",
 )

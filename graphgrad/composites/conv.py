@@ -22,7 +22,7 @@ import math
 from ..backend import windows
 from ..backend.windows import WindowGeometry, window_geometry
 from ..errors import ShapeError
-from ..ops import getitem, matmul, reshape, sum as reduce_sum, swapaxes, transpose
+from ..ops import getitem, matmul, pad, reshape, sum as reduce_sum, swapaxes, transpose
 from ..ops.window import fold_with, unfold_with
 from ..tensor import Tensor
 from .composite import composite
@@ -223,9 +223,16 @@ def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride=1, pa
     if any(size < 1 for size in out_size):
         raise ShapeError(f"{op}: input {x.shape[2:]} with kernel {kernel}, stride {stride_} and "
                          f"padding {padding} gives an empty output {out_size}; use less padding")
-    geometry = window_geometry(op, out_size, kernel, stride_, pads, dilation_)
-    assert geometry.out_size == tuple(x.shape[2:])
+    # The adjoint of the conv whose windows tile its padded input exactly: output_padding e takes
+    # e rows off the high padding; where the padding is smaller, the rest are rows no input pixel
+    # reaches (e may exceed the stride when the dilation is larger), appended as zeros.
+    short = tuple(max(e - hi, 0) for e, (_, hi) in zip(extra, pads))
+    geometry = window_geometry(
+        op, tuple(size - z for size, z in zip(out_size, short)), kernel, stride_,
+        tuple((lo, max(hi - e, 0)) for e, (lo, hi) in zip(extra, pads)), dilation_)
     y = conv_transpose(x, w, geometry=geometry, groups=groups)
+    if any(short):
+        y = pad(y, ((0, 0), (0, 0)) + tuple((0, z) for z in short))
     return _add_bias(op, y, b, 2)
 
 

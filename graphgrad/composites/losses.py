@@ -65,8 +65,10 @@ cross_entropy = composite(
 
 
 def _mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
-    if isinstance(target, Tensor) and target.shape != input.shape:
-        raise ShapeError(f"mse_loss: input shape {input.shape} and target shape {target.shape} differ")
+    target_shape = tuple(target.shape) if isinstance(target, Tensor) else np.shape(target)
+    if target_shape != input.shape and target_shape != ():  # (N, 1) - (N,) would broadcast to (N, N)
+        raise ShapeError(f"mse_loss: input shape {input.shape} and target shape {target_shape} "
+                         f"differ; reshape one so they match")
     diff = input - target
     return _reduce(diff * diff, reduction, "mse_loss")
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from graphgrad.atomic import atomic_write_bytes
+
 __all__ = ["IDXError", "load_mnist", "read_idx", "write_idx"]
 
 # type byte -> big-endian NumPy dtype
@@ -77,7 +79,11 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
-    """Write an array as an IDX file (uint8, int8, int16, int32, float32 or float64)."""
+    """Write an array as an IDX file (uint8, int8, int16, int32, float32 or float64).
+
+    A name ending in ``.gz`` is gzip-compressed. The file is written atomically (temporary file
+    + rename), so an interrupted write never leaves a truncated file under the real name.
+    """
     array = np.asarray(array)
     native = array.dtype.newbyteorder("=")
     if native not in _TYPE_OF:
@@ -86,9 +92,9 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
     code = _TYPE_OF[native]
     header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     payload = header + np.ascontiguousarray(array, dtype=IDX_TYPES[code]).tobytes()
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "wb") as handle:
-        handle.write(payload)
+    if str(path).endswith(".gz"):
+        payload = gzip.compress(payload, mtime=0)  # mtime=0: the same array gives the same file
+    atomic_write_bytes(path, payload)
 
 
 def _find(directory: Path, stem: str) -> Path:

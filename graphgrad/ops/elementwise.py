@@ -62,10 +62,8 @@ sin = primitive("sin", symbol="sin",
 
 
 def _pow_vjp(g, out, x, y):
-    grad_x = g * y * power(x, y - 1.0)
-    grad_y = None
-    if y.requires_grad:
-        grad_y = g * out * log(x)
+    grad_x = g * y * power(x, y - 1.0) if x.requires_grad else None  # 2.0 ** t: no x gradient
+    grad_y = g * out * log(x) if y.requires_grad else None
     return grad_x, grad_y
 
 

@@ -11,9 +11,21 @@ import math
 import numpy as np
 
 from .. import backend
-from ..errors import ShapeError
+from ..errors import ShapeError, user_site
 from ..primitive import primitive
 from ..tensor import Tensor
+
+def check_axis(axis, ndim: int, op: str) -> int:
+    """One axis in [-ndim, ndim) as a non-negative int; the error names op, axis and ndim."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise ShapeError(f"{op}: an axis must be an int, got {axis!r}")
+    if ndim == 0:
+        raise ShapeError(f"{op}: a 0-d tensor has no axis {axis}")
+    if not -ndim <= axis < ndim:
+        raise ShapeError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dimensions "
+                         f"(valid: {-ndim} to {ndim - 1})")
+    return int(axis) % ndim
+
 
 # ----- reshape, transpose -----------------------------------------------------------------------
 _reshape = primitive("reshape", symbol="reshape",
@@ -29,11 +41,12 @@ def reshape(x: Tensor, shape) -> Tensor:
     if -1 in shape:
         known = math.prod(n for n in shape if n != -1)
         if known == 0 or x.size % known:
-            raise ShapeError(f"reshape: cannot reshape shape {x.shape} ({x.size} elements) into {shape}")
+            raise ShapeError(f"reshape: cannot reshape shape {x.shape} ({x.size} elements) into "
+                             f"{shape} (at {user_site()})")
         shape = tuple(x.size // known if n == -1 else n for n in shape)
     if math.prod(shape) != x.size:
         raise ShapeError(f"reshape: cannot reshape shape {x.shape} ({x.size} elements) into {shape} "
-                         f"({math.prod(shape)} elements)")
+                         f"({math.prod(shape)} elements) (at {user_site()})")
     if shape == x.shape:
         return x
     return _reshape(x, shape=shape)
@@ -52,7 +65,10 @@ def transpose(x: Tensor, axes=None) -> Tensor:
     """NumPy's transpose: reverse the axes, or permute them by `axes`."""
     if axes is None:
         axes = tuple(range(x.ndim - 1, -1, -1))
-    axes = tuple(int(a) % max(x.ndim, 1) for a in axes)
+    axes = tuple(axes)
+    if len(axes) != x.ndim:
+        raise ShapeError(f"transpose: {axes} is not a permutation of the {x.ndim} axes of shape {x.shape}")
+    axes = tuple(check_axis(a, x.ndim, "transpose") for a in axes)
     if sorted(axes) != list(range(x.ndim)):
         raise ShapeError(f"transpose: {axes} is not a permutation of the {x.ndim} axes of shape {x.shape}")
     return _transpose(x, axes=axes)
@@ -60,6 +76,7 @@ def transpose(x: Tensor, axes=None) -> Tensor:
 
 def swapaxes(x: Tensor, axis1: int, axis2: int) -> Tensor:
     axes = list(range(x.ndim))
+    axis1, axis2 = check_axis(axis1, x.ndim, "swapaxes"), check_axis(axis2, x.ndim, "swapaxes")
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, axes)
 
@@ -68,7 +85,10 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """PyTorch's flatten: merge axes start_dim..end_dim into one."""
     if x.ndim == 0:
         return reshape(x, (1,))
-    start, end = start_dim % x.ndim, end_dim % x.ndim
+    start, end = check_axis(start_dim, x.ndim, "flatten"), check_axis(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                         f"for shape {x.shape}")
     shape = x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:]
     return reshape(x, shape)
 
@@ -76,7 +96,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def squeeze(x: Tensor, axis=None) -> Tensor:
     if axis is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
-    axes = {a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)}
+    axes = {check_axis(a, x.ndim, "squeeze") for a in ((axis,) if isinstance(axis, int) else axis)}
     for a in axes:
         if x.shape[a] != 1:
             raise ShapeError(f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1")
@@ -84,7 +104,7 @@ def squeeze(x: Tensor, axis=None) -> Tensor:
 
 
 def expand_dims(x: Tensor, axis: int) -> Tensor:
-    axis = axis % (x.ndim + 1)
+    axis = check_axis(axis, x.ndim + 1, "expand_dims")
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
@@ -103,9 +123,12 @@ def broadcast_to(x: Tensor, shape) -> Tensor:
     if x.shape == shape:
         return x
     try:
-        np.broadcast_shapes(x.shape, shape)
+        fits = np.broadcast_shapes(x.shape, shape) == shape
     except ValueError:
-        raise ShapeError(f"broadcast_to: shape {x.shape} cannot broadcast to {shape}") from None
+        fits = False
+    if not fits:
+        raise ShapeError(f"broadcast_to: shape {x.shape} cannot broadcast to {shape} (each axis of "
+                         f"the input must be 1 or match, trailing axes aligned) (at {user_site()})")
     return _broadcast_to(x, shape=shape)
 
 
@@ -146,8 +169,21 @@ def _freeze_index(index):
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, list):
-        return np.asarray(index)
+        array = np.asarray(index)
+        return array.astype(np.intp) if array.size == 0 else array  # [] selects nothing, as in NumPy
+    if isinstance(index, np.integer):
+        return int(index)
     return index
+
+
+def _device_index(index, device):
+    """`index` for a non-NumPy namespace: NumPy arrays moved to `device`; a basic index gets a
+    trailing `...` (the array API wants every axis indexed: `x[0]` of a matrix is `x[0, ...]`)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    parts = tuple(device.asarray(p) if isinstance(p, np.ndarray) else p for p in parts)
+    if backend.is_basic_index(parts) and not any(p is Ellipsis for p in parts):
+        return parts + (Ellipsis,)
+    return parts if isinstance(index, tuple) else parts[0]
 
 
 _scatter = primitive("index_add", symbol="scatter",
@@ -162,8 +198,8 @@ _getitem = primitive("getitem", symbol="[]",
 def getitem(x: Tensor, index) -> Tensor:
     """NumPy indexing and slicing; the gradient scatters back (repeated indices accumulate)."""
     index = _freeze_index(index)
-    if x.device is not backend.CPU and isinstance(index, np.ndarray):
-        index = x.device.asarray(index)
+    if x.device is not backend.CPU:
+        index = _device_index(index, x.device)
     return _getitem(x, index=index)
 
 
@@ -207,7 +243,9 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
     if not tensors:
         raise ShapeError("concatenate: needs at least one tensor")
     ndim = tensors[0].ndim
-    axis = axis % max(ndim, 1)
+    if ndim == 0:
+        raise ShapeError("concatenate: 0-d tensors have no axis to join along; use stack")
+    axis = check_axis(axis, ndim, "concatenate")
     for t in tensors:
         if t.ndim != ndim or t.shape[:axis] + t.shape[axis + 1:] != tensors[0].shape[:axis] + tensors[0].shape[axis + 1:]:
             shapes = ", ".join(str(u.shape) for u in tensors)
@@ -222,7 +260,7 @@ def stack(tensors, axis: int = 0) -> Tensor:
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
         raise ShapeError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
-    axis = axis % (tensors[0].ndim + 1)
+    axis = check_axis(axis, tensors[0].ndim + 1, "stack")
     return concatenate([expand_dims(t, axis) for t in tensors], axis=axis)
 
 

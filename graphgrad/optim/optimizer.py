@@ -175,6 +175,21 @@ class Optimizer:
                 f"state has {len(groups)} parameter groups, this optimizer has "
                 f"{len(self.param_groups)}"
             )
+        allowed = set(self.defaults) | {"initial_lr"}
+        for index in range(len(self.param_groups)):
+            saved = groups.get(str(index))
+            if not isinstance(saved, Mapping):
+                raise ValueError(
+                    f"state has no parameter group {index} (groups are keyed '0', '1', ...; "
+                    f"got {sorted(groups)})"
+                )
+            unknown = sorted(set(saved) - allowed)
+            if unknown:
+                raise ValueError(
+                    f"parameter group {index}: option(s) {unknown} are not options of "
+                    f"{type(self).__name__} (valid: {sorted(allowed)}); was the state saved from "
+                    f"another optimizer?"
+                )
         params = self.parameters
         saved_state = state_dict.get("state", {})
         new_state = {}

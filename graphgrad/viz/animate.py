@@ -20,6 +20,13 @@ from .render import dot_available, INSTALL_HINT
 ANIMATION_FORMATS = ("gif", "pdf", "svg-frames")
 
 
+def _default_folder_mode() -> int:
+    """The mode `mkdir()` would give a new folder: 0o777 minus the process umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o777 & ~mask
+
+
 def frames(view, style: str, options) -> list:
     """The Digraphs of the animation: forward only, then one per node backward visits."""
     from . import render_view
@@ -53,12 +60,17 @@ def animate_backward(root, path, format: str = "gif", *, style: str = "circuit",
     diagrams = frames(view, style, options)
     if format == "svg-frames":
         target = Path(path)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent or "."))
-        for i, diagram in enumerate(diagrams):
-            (staging / f"frame_{i:03d}.svg").write_bytes(diagram.pipe(format="svg"))
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            for i, diagram in enumerate(diagrams):
+                atomic_write_bytes(staging / f"frame_{i:03d}.svg", diagram.pipe(format="svg"))
+            staging.chmod(_default_folder_mode())  # mkdtemp's folder is private (0700)
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         return str(target)
     from PIL import Image
 

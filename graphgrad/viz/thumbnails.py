@@ -13,6 +13,8 @@ import tempfile
 
 import numpy as np
 
+from ..atomic import atomic_write
+
 _DEFAULT_DIR: list[str] = []
 MAX_TILES = 6
 TARGET = 32  # pixel height of one feature-map or kernel tile
@@ -85,8 +87,6 @@ def thumbnail(array: np.ndarray, which: str, is_kernel: bool, directory: str | N
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, f"thumb_{digest}.png")
     if not os.path.exists(path):
-        fd, tmp = tempfile.mkstemp(suffix=".png", dir=directory)
-        os.close(fd)
-        Image.fromarray(rgb).save(tmp)
-        os.replace(tmp, path)
+        with atomic_write(path) as handle:
+            Image.fromarray(rgb).save(handle, format="PNG")
     return os.path.abspath(path)

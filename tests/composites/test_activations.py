@@ -57,3 +57,11 @@ def test_mse_loss_and_the_notes_half_sum():
     assert half_sum.item() == pytest.approx(0.5 * np.sum((t - y) ** 2))
     with pytest.raises(ValueError, match="reduction must be one of"):
         gg.mse_loss(gg.tensor(y), gg.tensor(t), reduction="avg")
+
+
+def test_mse_loss_refuses_a_target_array_that_would_broadcast():
+    """(N, 1) predictions against an (N,) array target silently became an (N, N) difference."""
+    y = gg.tensor(np.ones((4, 1)))
+    with pytest.raises(gg.ShapeError, match=r"mse_loss: input shape \(4, 1\) and target shape \(4,\)"):
+        gg.mse_loss(y, np.zeros(4))
+    assert gg.mse_loss(y, 0.0).item() == 1.0  # a scalar target still broadcasts

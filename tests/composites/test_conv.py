@@ -347,3 +347,16 @@ def test_bad_bias_and_local_shapes():
         conv2d(gg.zeros(1, 1, 4, 4), gg.zeros(2, 1, 3, 3), gg.zeros(3))
     with pytest.raises(ShapeError, match=r"local_conv2d: this geometry gives an output of \(2, 2\)"):
         local_conv2d(gg.zeros(1, 1, 4, 4), gg.zeros(2, 3, 3, 1, 3, 3))
+
+
+def test_conv_transpose2d_output_padding_up_to_the_dilation():
+    """PyTorch allows output_padding < max(stride, dilation); stride 1, dilation 2,
+    output_padding 1 used to fail an internal assertion. The extra row and column are zeros."""
+    rng = np.random.default_rng(0)
+    y, w = rng.standard_normal((1, 2, 4, 4)), rng.standard_normal((2, 3, 3, 3))
+    out = conv_transpose2d(gg.tensor(y), gg.tensor(w), dilation=2, output_padding=1)
+    assert out.shape == (1, 3, 9, 9)  # (4 - 1) + 2 * (3 - 1) + 1 + 1
+    plain = conv_transpose2d(gg.tensor(y), gg.tensor(w), dilation=2).numpy()
+    np.testing.assert_allclose(out.numpy()[:, :, :8, :8], plain)
+    assert not out.numpy()[:, :, 8, :].any() and not out.numpy()[:, :, :, 8].any()
+    gg.gradcheck(lambda a, b: conv_transpose2d(a, b, dilation=2, output_padding=1), [y[:, :, :2, :2], w])

@@ -100,3 +100,22 @@ def test_load_mnist_count_mismatch(tmp_path):
     (tmp_path / "train-labels-idx1-ubyte").write_bytes(idx_bytes(0x08, (3,), bytes(3)))
     with pytest.raises(IDXError, match="2 images but 3 labels"):
         load_mnist(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["a.idx", "a.idx.gz"])
+def test_write_is_atomic(tmp_path, monkeypatch, name):
+    import graphgrad.atomic
+
+    path = tmp_path / name
+    write_idx(path, np.zeros(3, dtype=np.uint8))
+    before = path.read_bytes()
+    np.testing.assert_array_equal(read_idx(path), np.zeros(3, dtype=np.uint8))
+
+    def crash(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(graphgrad.atomic.os, "fsync", crash)  # fail before the rename
+    with pytest.raises(OSError, match="disk full"):
+        write_idx(path, np.ones(5, dtype=np.uint8))
+    assert path.read_bytes() == before  # the old file, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no temporary file left

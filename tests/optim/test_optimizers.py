@@ -182,3 +182,39 @@ def test_repr_lists_groups():
     assert "group 0: 2 tensors" in repr(opt) and "momentum=0.5" in repr(opt)
 
 
+
+
+def test_load_state_dict_refuses_another_optimizers_state():
+    w = param([1.0, 2.0])
+    sgd = SGD([w], lr=0.1, momentum=0.9)
+    set_grad(w, [1.0, 1.0])
+    sgd.step()
+    adam = Adam([w], lr=0.01)
+    with pytest.raises(ValueError, match=r"\['momentum', 'nesterov'\] are not options of Adam"):
+        adam.load_state_dict(sgd.state_dict())
+    assert adam.param_groups[0]["lr"] == 0.01 and "momentum" not in adam.param_groups[0]
+    assert adam.state == {}
+    bad = {"groups": {"1": {"lr": np.asarray(0.5)}}, "state": {}}
+    with pytest.raises(ValueError, match="no parameter group 0"):
+        sgd.load_state_dict(bad)
+    assert sgd.param_groups[0]["lr"] == 0.1
+
+
+def test_adam_state_dict_round_trip(tmp_path):
+    from graphgrad.io import load, save
+
+    def run(resume):
+        w = param([1.0, -2.0])
+        opt = Adam([w], lr=0.1, betas=(0.8, 0.99))
+        for step in range(4):
+            if resume and step == 2:
+                save({"w": w.data, "opt": opt.state_dict()}, tmp_path / "a.npz")
+                state = load(tmp_path / "a.npz")
+                w = param(state["w"])
+                opt = Adam([w], lr=0.1)
+                opt.load_state_dict(state["opt"])
+            set_grad(w, [0.5 * (step + 1), -1.0])
+            opt.step()
+        return w.data
+
+    np.testing.assert_allclose(run(resume=True), run(resume=False))

@@ -1,5 +1,7 @@
 """Backward animation: one frame per backward step, same layout in every frame."""
 
+import os
+
 import pytest
 from PIL import Image
 
@@ -44,6 +46,12 @@ def test_gif_pdf_and_svg_frames(tmp_path):
     names = sorted(p.name for p in (tmp_path / "frames").iterdir())
     assert names[0] == "frame_000.svg" and len(names) == len(gg.viz.trace(f, grads=True).backward_order) + 1
     assert folder.endswith("frames")
+    # the folder and its frames get the usual permissions, not mkdtemp's private 0700
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "frames").stat().st_mode & 0o777 == 0o777 & ~mask
+    assert (tmp_path / "frames" / names[0]).stat().st_mode & 0o777 == 0o666 & ~mask
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.gif", "b.pdf", "frames"]
 
 
 def test_unknown_format_is_named():

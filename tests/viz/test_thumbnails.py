@@ -1,5 +1,7 @@
 """Heatmap thumbnails inside graph-style nodes, embedded in the SVG."""
 
+import os
+
 import numpy as np
 
 import graphgrad as gg
@@ -30,6 +32,10 @@ def test_thumbnail_files_are_content_named(tmp_path):
     first = thumbnail(a, "value", False, str(tmp_path))
     assert thumbnail(a.copy(), "value", False, str(tmp_path)) == first
     assert thumbnail(a + 1.0, "grad", False, str(tmp_path)) != first
+    mask = os.umask(0)
+    os.umask(mask)
+    assert os.stat(first).st_mode & 0o777 == 0o666 & ~mask  # readable like any new file
+    assert all(name.startswith("thumb_") for name in os.listdir(tmp_path))  # no temp file left
 
 
 @requires_dot
