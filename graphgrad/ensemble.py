@@ -17,19 +17,13 @@ from graphgrad.nn.module import Module, ModuleList
 __all__ = ["Ensemble", "average_probabilities"]
 
 
-def _softmax(scores: np.ndarray) -> np.ndarray:
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def average_probabilities(models: Sequence, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
     """Mean of the members' softmax probabilities on `x`, shape (N, classes)."""
-    from graphgrad.train import predict
+    from graphgrad.train import predict, probabilities
 
     if not models:
         raise ValueError("average_probabilities needs at least one model")
-    return np.mean([_softmax(predict(m, x, batch_size)) for m in models], axis=0)
+    return np.mean([probabilities(predict(m, x, batch_size)) for m in models], axis=0)
 
 
 class Ensemble(Module):

@@ -42,7 +42,11 @@ def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
 
 
 def arange(*args, dtype=None, device=None) -> Tensor:
-    return Tensor(np.arange(*args, dtype=dtype), device=device)
+    """NumPy's arange; a float range takes the default dtype (float32 unless changed)."""
+    values = np.arange(*args, dtype=dtype)
+    if dtype is None and values.dtype.kind == "f":
+        values = values.astype(config.get_default_dtype())
+    return Tensor(values, device=device)
 
 
 def randn(*shape, generator: np.random.Generator | None = None, seed: int | None = None,

@@ -61,11 +61,13 @@ def primitive(name: str, *, symbol: str | None = None, forward: Callable,
 def constant_like(value, reference: Tensor) -> Tensor:
     """A Python number or array as a constant Tensor on `reference`'s device.
 
-    Python numbers take the reference's floating dtype (as in PyTorch and JAX: `x32 * 2.0` stays
-    float32); arrays keep their own dtype.
+    Numbers (Python's, and NumPy scalars such as `np.float64(2.0)`) take the reference's dtype,
+    as in PyTorch and JAX: `x32 * 2.0` stays float32. Arrays keep their own dtype.
     """
     device = reference.device
-    if isinstance(value, (bool, int, float)) and not isinstance(value, np.generic):
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        value = value.item()  # a NumPy scalar is a number, not an array with a dtype to keep
+    if isinstance(value, (bool, int, float)):
         dtype = reference.data.dtype
         if device is CPU:
             if isinstance(value, float) and dtype.kind != "f":

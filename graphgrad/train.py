@@ -73,6 +73,13 @@ def accuracy(logits, labels) -> float:
     return float(np.mean(scores.argmax(axis=1) == labels))
 
 
+def probabilities(scores: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of class scores (N, classes) as a NumPy array, overflow-safe."""
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def predict(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
     """Model outputs for `x` as a NumPy array, in eval mode and without recording a graph."""
     was_training = getattr(model, "training", False)

@@ -7,7 +7,7 @@ import weakref
 import numpy as np
 
 import graphgrad as gg
-from graphgrad.graph import ancestors, backward_order
+from graphgrad.graph import ancestors
 
 
 def test_million_node_chain_backward():
@@ -23,16 +23,26 @@ def _model(x, w):
     return gg.sigmoid(x @ w).sum() + (w * w).sum()
 
 
-def test_order_is_deterministic():
+def test_backward_order_is_deterministic_and_topological():
+    """The sweep visits each node once, after all its consumers, in the same order every run."""
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
 
     def trace():
         loss = _model(gg.tensor(x), gg.tensor(w, requires_grad=True))
-        nodes = ancestors([loss])
+        nodes = [n for n in ancestors([loss]) if n.requires_grad]
+        edges = [(id(parent), id(consumer)) for consumer in nodes for parent in consumer.inputs
+                 if parent.requires_grad]
+        visited = []
+        for node in nodes:
+            node.register_hook(lambda g, node=node: visited.append(node))
+        loss.backward()
+        position = {id(n): i for i, n in enumerate(visited)}
+        assert len(visited) == len(nodes) == len(position)
+        for parent, consumer in edges:  # every node comes after each of its consumers
+            assert position[consumer] < position[parent]
         offset = nodes[0].seq
-        return ([(n.op.name if n.op else "leaf", n.seq - offset) for n in nodes],
-                [n.seq - offset for n in backward_order([loss])])
+        return [(n.op.name if n.op else "leaf", n.seq - offset) for n in visited]
 
     assert trace() == trace()
 

@@ -129,3 +129,22 @@ def test_dtype_mix_is_an_error():
 def test_item_of_many_elements_is_an_error():
     with pytest.raises(ValueError, match=r"shape \(2,\)"):
         gg.tensor(np.ones(2)).item()
+
+
+def test_numpy_scalars_are_numbers_not_arrays():
+    x = gg.tensor(np.ones(2, dtype=np.float32))
+    assert (x * np.float64(2.0)).dtype == np.float32
+    assert (np.float64(2.0) * x).dtype == np.float32
+
+
+def test_float_arange_takes_the_default_dtype():
+    with gg.default_dtype("float32"):
+        assert gg.arange(0.0, 1.0, 0.25).dtype == np.float32
+    assert gg.arange(3).dtype.kind == "i"
+
+
+def test_max_pool_indices_on_a_second_device():
+    x = gg.tensor(np.arange(16.0).reshape(1, 1, 4, 4), device="strict:device1")
+    out, indices = gg.max_pool2d(x, 2, return_indices=True)
+    assert out.device.name == "strict:device1"
+    np.testing.assert_array_equal(indices.numpy().ravel(), [5, 7, 13, 15])

@@ -175,7 +175,8 @@ def max_indices(xp, x, geometry: WindowGeometry):
         flat = None
         for axis in range(nd):
             start = offset[axis] * geometry.dilation[axis] - geometry.padding[axis][0]
-            positions = xp.arange(geometry.out_size[axis]) * geometry.stride[axis] + start
+            positions = xp.arange(geometry.out_size[axis], device=getattr(x, "device", None)) \
+                * geometry.stride[axis] + start
             shape = [1] * (nd + 2)
             shape[2 + axis] = geometry.out_size[axis]
             positions = xp.reshape(positions, tuple(shape))

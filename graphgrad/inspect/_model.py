@@ -23,6 +23,7 @@ import numpy as np
 from .. import config
 from ..graph import ancestors
 from ..tensor import Tensor
+from ..train import probabilities
 
 
 class ModelError(ValueError):
@@ -138,10 +139,7 @@ def scores(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     return np.concatenate(outputs)
 
 
-def softmax(scores_: np.ndarray) -> np.ndarray:
-    shifted = scores_ - scores_.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
+softmax = probabilities  # row-wise softmax of score arrays (one implementation, in train)
 
 
 # ----- layers in the graph ----------------------------------------------------------------------

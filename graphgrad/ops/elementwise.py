@@ -105,7 +105,7 @@ def div(x, y) -> Tensor:
 
 
 def pow(x, y) -> Tensor:  # noqa: A001 - NumPy's name
-    """x ** y. Integer and half powers of a tensor by a Python number stay one gate."""
+    """x ** y, the `pow` gate (registered as "pow"; `power` is the primitive object itself)."""
     return power(x, y)
 
 
