@@ -32,6 +32,23 @@ class BackwardError(GraphgradError, RuntimeError):
     """backward() called in a way that has no meaning (non-scalar root without a gradient...)."""
 
 
+def creation_site(skip: int = 2) -> tuple[str, int]:
+    """(file, line) of the first caller outside graphgrad: recorded on every node, so it is kept
+    raw (no string formatting) and formatted only when an error or a diagram shows it."""
+    frame = sys._getframe(skip)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return ("<graphgrad>", 0)
+    return (frame.f_code.co_filename, frame.f_lineno)
+
+
+def format_site(site) -> str | None:
+    if site is None:
+        return None
+    return f"{site[0]}:{site[1]}"
+
+
 def user_site(skip: int = 2) -> str:
     """'file.py:123' of the first caller outside the graphgrad package (where the user made a node)."""
     frame = sys._getframe(skip)

@@ -14,7 +14,8 @@ import numpy as np
 
 from . import config
 from .backend import CPU, get_device, is_floating, resolve_dtype
-from .errors import DeviceError, DtypeError, GraphgradError, ShapeError, describe, user_site
+from .errors import (DeviceError, DtypeError, GraphgradError, ShapeError, creation_site, describe,
+                     user_site)
 from . import tensor as _tensor_module
 from .tensor import Tensor
 
@@ -138,7 +139,7 @@ def apply(op: Primitive, args: tuple, params: dict) -> Tensor:
                 out.params = params
                 out.requires_grad = True
                 out.scope = _current_scope()
-                out.site = user_site()
+                out._site = creation_site()
                 break
     return out
 

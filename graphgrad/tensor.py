@@ -16,22 +16,23 @@ import numpy as np
 
 from . import config
 from .backend import CPU, Device, device_of, get_device, is_floating, to_numpy
-from .errors import BackwardError
+from .errors import BackwardError, format_site
 
 _seq = itertools.count()
+_SCALAR_TYPES = {"float32": np.float32, "float64": np.float64}
 
 
 class Tensor:
     """An n-dimensional array whose operations are recorded as a graph for differentiation."""
 
     __slots__ = ("data", "grad", "op", "inputs", "params", "seq", "name", "requires_grad",
-                 "scope", "hooks", "site", "device", "retains_grad", "__weakref__")
+                 "scope", "hooks", "_site", "device", "retains_grad", "__weakref__")
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray + Tensor -> Tensor
 
     def __init__(self, data, dtype=None, device=None, requires_grad: bool = False,
                  name: str | None = None):
         if type(data) is float and device is None and dtype is None:  # the scalar fast path
-            self.data = np.dtype(config.get_default_dtype()).type(data)
+            self.data = _SCALAR_TYPES[config.get_default_dtype()](data)
             self.device = CPU
         else:
             if isinstance(data, Tensor):
@@ -49,7 +50,7 @@ class Tensor:
         self.name = name
         self.scope = ()
         self.hooks = None
-        self.site = None
+        self._site = None
         self.retains_grad = False
         self.requires_grad = False
         if requires_grad:
@@ -70,7 +71,7 @@ class Tensor:
         t.requires_grad = False
         t.scope = ()
         t.hooks = None
-        t.site = None
+        t._site = None
         t.retains_grad = False
         return t
 
@@ -90,6 +91,11 @@ class Tensor:
     @property
     def size(self) -> int:
         return math.prod(self.data.shape)
+
+    @property
+    def site(self) -> str | None:
+        """'file.py:123' where user code created this node (None for leaves and untracked results)."""
+        return format_site(self._site)
 
     @property
     def is_leaf(self) -> bool:
@@ -131,7 +137,8 @@ class Tensor:
 
     # ----- graph facts -------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        if requires_grad and not _is_floating(self):
+        if requires_grad and not (self.device is CPU and self.data.dtype.kind == "f") \
+                and not _is_floating(self):
             raise TypeError(
                 f"requires_grad_: only floating tensors can require gradients, this one is {self.dtype}"
             )
@@ -168,10 +175,8 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False) -> None:
         """Backpropagate from this tensor, accumulating into `.grad` of the leaves."""
-        from .autodiff import sweep
-
-        sweep([self], None if gradient is None else [gradient],
-              retain_graph=retain_graph or create_graph, create_graph=create_graph)
+        _autodiff.sweep((self,), None if gradient is None else (gradient,),
+                        retain_graph=retain_graph or create_graph, create_graph=create_graph)
 
     def to(self, device) -> "Tensor":
         """A copy on `device`; differentiable (the gradient moves back)."""
@@ -320,3 +325,4 @@ _apply = None
 _NO_PARAMS = types.MappingProxyType({})
 
 from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)
+from . import autodiff as _autodiff  # noqa: E402
