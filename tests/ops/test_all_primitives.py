@@ -4,7 +4,6 @@ First derivatives for all, second derivatives for the smooth ones, over random s
 broadcasting (the specs decide domains). A primitive without a spec fails here.
 """
 
-import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
