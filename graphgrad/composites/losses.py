@@ -80,10 +80,18 @@ mse_loss = composite(
 )
 
 
+def _binary_target(op: str, what: str, scores: Tensor, target) -> Tensor:
+    """0/1 targets as a constant of the scores' dtype and device, with the same shape."""
+    if not isinstance(target, Tensor):
+        target = constant_like(np.asarray(target, dtype=dtype_name(scores.dtype)), scores)
+    if target.shape != scores.shape:
+        raise ShapeError(f"{op}: {what} {scores.shape} and targets {target.shape} differ; "
+                         "give one target per element")
+    return target
+
+
 def _binary_cross_entropy(probs: Tensor, target, reduction: str = "mean", eps: float = 1e-12) -> Tensor:
-    target = target if isinstance(target, Tensor) else constant_like(np.asarray(target, dtype=dtype_name(probs.dtype)), probs)
-    if target.shape != probs.shape:
-        raise ShapeError(f"binary_cross_entropy: probabilities {probs.shape} and targets {target.shape} differ")
+    target = _binary_target("binary_cross_entropy", "probabilities", probs, target)
     losses = -(target * log(probs + eps) + (1.0 - target) * log(1.0 - probs + eps))
     return _reduce(losses, reduction, "binary_cross_entropy")
 
@@ -96,9 +104,7 @@ binary_cross_entropy = composite(
 
 
 def _bce_with_logits(logits: Tensor, target, reduction: str = "mean") -> Tensor:
-    target = target if isinstance(target, Tensor) else constant_like(np.asarray(target, dtype=dtype_name(logits.dtype)), logits)
-    if target.shape != logits.shape:
-        raise ShapeError(f"binary_cross_entropy_with_logits: logits {logits.shape} and targets {target.shape} differ")
+    target = _binary_target("binary_cross_entropy_with_logits", "logits", logits, target)
     # max(x, 0) - x t + log(1 + exp(-|x|)): exp never overflows
     losses = maximum(logits, 0.0) - logits * target + log(1.0 + exp(-elementwise_abs(logits)))
     return _reduce(losses, reduction, "binary_cross_entropy_with_logits")
