@@ -25,12 +25,11 @@ def pytest_addoption(parser):
 
 def pytest_collection_modifyitems(config, items):
     profile = config.getoption("--hypothesis-profile", default=None)
-    if config.getoption("--run-slow") or profile == "thorough":
-        return
-    skip = pytest.mark.skip(reason="slow: run with --run-slow or --hypothesis-profile=thorough")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+    if not (config.getoption("--run-slow") or profile == "thorough"):
+        skip = pytest.mark.skip(reason="slow: run with --run-slow or --hypothesis-profile=thorough")
+        for item in items:
+            if "slow" in item.keywords:
+                item.add_marker(skip)
     try:
         import cupy  # noqa: F401
         has_gpu = cupy.cuda.runtime.getDeviceCount() > 0

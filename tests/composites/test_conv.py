@@ -125,7 +125,7 @@ def test_conv_transpose2d_direct_loop():
                 full[0, :, i * stride:i * stride + 3, j * stride:j * stride + 2] += x[0, c, i, j] * w[c]
     expected = full[:, :, pad:-pad, pad:-pad]
     got = conv_transpose2d(gg.tensor(x), gg.tensor(w), stride=stride, padding=pad).numpy()
-    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
 # ----- the worked example of seeds/002 (the CS231n demo) ----------------------------------------
@@ -249,13 +249,13 @@ def test_conv_runs_on_the_strict_backend():
     ws = gg.tensor(w, device="strict", requires_grad=True)
     y = conv2d(xs, ws, stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
     np.testing.assert_allclose(gg.backend.to_numpy(y.data),
-                               reference_conv(x, w, None, (2, 1), 1, (1, 2), 2), rtol=1e-12)
+                               reference_conv(x, w, None, (2, 1), 1, (1, 2), 2), rtol=1e-12, atol=1e-12)
     (y * y).sum().backward()
     xn, wn = gg.tensor(x, requires_grad=True), gg.tensor(w, requires_grad=True)
     yn = conv2d(xn, wn, stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
     (yn * yn).sum().backward()
-    np.testing.assert_allclose(gg.backend.to_numpy(xs.grad.data), xn.grad.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(gg.backend.to_numpy(ws.grad.data), wn.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(gg.backend.to_numpy(xs.grad.data), xn.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gg.backend.to_numpy(ws.grad.data), wn.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
 # ----- unshared and tiled convolution ----------------------------------------------------------
