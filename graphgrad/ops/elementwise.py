@@ -16,7 +16,9 @@ add = primitive("add", symbol="+",
 
 mul = primitive("mul", symbol="*",
                 forward=lambda xp, x, y: x * y,
-                vjp=lambda g, out, x, y: (g * y, g * x),
+                # a constant factor (2.0 in `2.0 * w`) needs no gradient: skip building it
+                vjp=lambda g, out, x, y: (g * y if x.requires_grad else None,
+                                          g * x if y.requires_grad else None),
                 doc="mul switches: each input receives the upstream gradient times the other input")
 
 exp = primitive("exp", symbol="exp",

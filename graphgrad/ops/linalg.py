@@ -9,7 +9,9 @@ from .structural import reshape, swapaxes
 
 
 def _matmul_vjp(g, out, x, y):
-    return (_matmul(g, swapaxes(y, -1, -2)), _matmul(swapaxes(x, -1, -2), g))
+    """Only the gradients someone needs: a data batch x needs none, only the weights do."""
+    return (_matmul(g, swapaxes(y, -1, -2)) if x.requires_grad else None,
+            _matmul(swapaxes(x, -1, -2), g) if y.requires_grad else None)
 
 
 _matmul = primitive("matmul", symbol="@",
