@@ -20,6 +20,7 @@ from .errors import BackwardError, format_site
 
 _seq = itertools.count()
 _SCALAR_TYPES = {"float32": np.float32, "float64": np.float64}
+_NO_PARAMS = types.MappingProxyType({})  # shared, read-only: "this node has no parameters"
 
 
 class Tensor:
@@ -45,7 +46,7 @@ class Tensor:
         self.grad = None
         self.op = None
         self.inputs = ()
-        self.params = {}
+        self.params = _NO_PARAMS
         self.seq = next(_seq)
         self.name = name
         self.scope = ()
@@ -54,7 +55,10 @@ class Tensor:
         self.retains_grad = False
         self.requires_grad = False
         if requires_grad:
-            self.requires_grad_(True)
+            if self.device is CPU and self.data.dtype.kind == "f":
+                self.requires_grad = True
+            else:
+                self.requires_grad_(True)
 
     @classmethod
     def _leaf(cls, data, device: Device) -> "Tensor":
@@ -65,7 +69,7 @@ class Tensor:
         t.grad = None
         t.op = None
         t.inputs = ()
-        t.params = {}
+        t.params = _NO_PARAMS
         t.seq = next(_seq)
         t.name = None
         t.requires_grad = False
@@ -320,9 +324,8 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False,
 
 
 # The hot operators call the primitive application directly (one Python call less per gate);
-# graphgrad.primitive sets `_apply` when it is defined. A read-only mapping means "no parameters".
+# graphgrad.primitive sets `_apply` when it is defined.
 _apply = None
-_NO_PARAMS = types.MappingProxyType({})
 
 from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)
 from . import autodiff as _autodiff  # noqa: E402
