@@ -50,13 +50,8 @@ def format_site(site) -> str | None:
 
 
 def user_site(skip: int = 2) -> str:
-    """'file.py:123' of the first caller outside the graphgrad package (where the user made a node)."""
-    frame = sys._getframe(skip)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-    if frame is None:
-        return "<graphgrad>"
-    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+    """'file.py:123' of the first caller outside the graphgrad package (for error messages)."""
+    return format_site(creation_site(skip + 1))
 
 
 def describe(tensors) -> str:

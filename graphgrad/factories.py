@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from . import config
-from .backend import get_device
+from .backend import dtype_name, get_device
 from .tensor import Tensor
 
 
 def _make(array: np.ndarray, dtype, device, requires_grad: bool, name) -> Tensor:
-    dtype = dtype or config.get_default_dtype()
-    return Tensor(np.asarray(array, dtype=np.dtype(str(dtype)) if isinstance(dtype, str) else dtype),
-                  device=device, requires_grad=requires_grad, name=name)
+    dtype = dtype_name(dtype or config.get_default_dtype())
+    return Tensor(np.asarray(array, dtype=dtype), device=device, requires_grad=requires_grad,
+                  name=name)
 
 
 def _shape(shape) -> tuple[int, ...]:

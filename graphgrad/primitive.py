@@ -91,12 +91,15 @@ def _with_constants(op: Primitive, args: tuple) -> tuple:
                 break
     if reference is None:
         raise TypeError(f"{op.name}: expected at least one Tensor argument, got {args!r}")
-    return tuple(
-        arg if isinstance(arg, Tensor)
-        else Tensor._leaf(reference.device.asarray(arg), reference.device)  # where's condition
-        if isinstance(arg, bool) and index in op.nondiff
-        else constant_like(arg, reference)
-        for index, arg in enumerate(args))
+    return tuple(_as_input(op, index, arg, reference) for index, arg in enumerate(args))
+
+
+def _as_input(op: Primitive, index: int, arg, reference: Tensor) -> Tensor:
+    if isinstance(arg, Tensor):
+        return arg
+    if isinstance(arg, bool) and index in op.nondiff:  # a condition (where's mask) stays boolean
+        return Tensor._leaf(reference.device.asarray(arg), reference.device)
+    return constant_like(arg, reference)
 
 
 def apply(op: Primitive, args: tuple, params: dict) -> Tensor:

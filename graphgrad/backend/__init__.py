@@ -182,8 +182,7 @@ def is_mask(xp, index) -> bool:
 
 def scatter_add(xp, shape, index, values):
     """zeros(shape) with `values` added at `index` (repeated fancy indices accumulate)."""
-    out = xp.zeros(shape, dtype=values.dtype, device=getattr(values, "device", None)) \
-        if xp is not np else np.zeros(shape, dtype=values.dtype)
+    out = xp.zeros(shape, dtype=values.dtype, device=values.device)
     if is_basic_index(index):
         parts = index if isinstance(index, tuple) else (index,)
         if xp is not np and any(part is None for part in parts):
