@@ -29,14 +29,14 @@ def _as_list(values) -> list:
 
 def _root_gradient(root: Tensor, gradient) -> Tensor:
     if gradient is None:
+        data = root.data
+        if isinstance(data, np.generic):  # a NumPy scalar: its own type makes the cheapest one
+            return Tensor._leaf(data.dtype.type(1), root.device)
         if root.size != 1:
             raise BackwardError(
                 f"backward: the root has shape {root.shape}, not a scalar; pass a gradient of that "
                 f"shape (e.g. gg.backward([y], [gg.ones_like(y)])) or reduce it first (y.sum())"
             )
-        data = root.data
-        if isinstance(data, np.generic):  # a NumPy scalar: its own type makes the cheapest one
-            return Tensor._leaf(data.dtype.type(1), root.device)
         return Tensor._leaf(root.device.xp.ones_like(data), root.device)
     if not isinstance(gradient, Tensor):  # numbers and arrays take the root's dtype and device
         gradient = Tensor._leaf(root.device.asarray(gradient, dtype=root.dtype), root.device)
@@ -84,36 +84,41 @@ def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_grap
         results: dict[int, Tensor] = {}
         # Largest creation number first: every consumer of a node was created after it, so
         # when a node is popped all its cotangents have arrived (no separate topological sort).
-        heap = [(-root.seq, root) for root in {id(r): r for r in roots}.values()]
-        heapq.heapify(heap)
+        if len(roots) == 1:
+            heap = [(-roots[0].seq, roots[0])]
+        else:
+            heap = [(-root.seq, root) for root in {id(r): r for r in roots}.values()]
+            heapq.heapify(heap)
+        pop, push, pop_cotangent = heapq.heappop, heapq.heappush, cotangents.pop
         while heap:
-            node = heapq.heappop(heap)[1]
+            node = pop(heap)[1]
             key = id(node)
-            g = cotangents.pop(key, None)
-            if g is None:
-                continue
+            g = pop_cotangent(key)
             if node.hooks:
                 for hook in node.hooks:
                     replaced = hook(g)
                     if replaced is not None:
                         g = replaced
-            if node.op is None or key in stop:
+            op = node.op
+            if op is None or key in stop:
                 results[key] = g
                 if accumulate:
                     node.grad = g if node.grad is None else node.grad + g
                 continue
             if collect_all:
                 results[key] = g
-            if accumulate and node.retains_grad:
+            if node.retains_grad and accumulate:
                 node.grad = g if node.grad is None else node.grad + g
             inputs = node.inputs
             if not inputs:
                 raise GraphFreedError(
-                    f"backward through a freed graph: the {node.op.name!r} node created at "
+                    f"backward through a freed graph: the {op.name!r} node created at "
                     f"{node.site} lost its links in an earlier backward(); pass "
                     f"retain_graph=True to the first backward() to backpropagate twice"
                 )
-            input_grads = node.op.vjp(g, node, *inputs, **node.params)
+            params = node.params
+            input_grads = op.vjp(g, node, *inputs, **params) if params else \
+                op.vjp(g, node, *inputs)
             for parent, parent_grad in zip(inputs, input_grads):
                 if parent_grad is None or not parent.requires_grad:
                     continue
@@ -123,7 +128,7 @@ def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_grap
                 previous = cotangents.get(pkey)
                 if previous is None:
                     cotangents[pkey] = parent_grad
-                    heapq.heappush(heap, (-parent.seq, parent))
+                    push(heap, (-parent.seq, parent))
                 else:
                     cotangents[pkey] = previous + parent_grad
             if not retain_graph:

@@ -77,8 +77,7 @@ def name_scope(name: str, kind: str = "module", label: str = "") -> Iterator[Sco
         _scope.reset(token)
 
 
-def get_default_dtype() -> str:
-    return _default_dtype.get()
+get_default_dtype = _default_dtype.get  # -> str: "float32" or "float64"
 
 
 def set_default_dtype(dtype: str) -> None:

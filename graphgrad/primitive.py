@@ -66,6 +66,10 @@ def constant_like(value, reference: Tensor) -> Tensor:
     as in PyTorch and JAX: `x32 * 2.0` stays float32. Arrays keep their own dtype.
     """
     device = reference.device
+    if (type(value) is float or type(value) is int) and device is CPU:  # the common case, first
+        dtype = reference.data.dtype
+        if dtype.kind == "f":
+            return _new_node(dtype.type(value), CPU)
     if isinstance(value, np.generic) and value.dtype.kind in "biuf":
         value = value.item()  # a NumPy scalar is a number, not an array with a dtype to keep
     if isinstance(value, (bool, int, float)):
@@ -83,6 +87,12 @@ def constant_like(value, reference: Tensor) -> Tensor:
 
 def _with_constants(op: Primitive, args: tuple) -> tuple:
     """Wrap Python numbers and arrays as constants shaped by the first differentiable Tensor."""
+    if len(args) == 2 and not op.nondiff:  # `x + 1`, `2.0 * w`: the common case, first
+        x, y = args
+        if isinstance(x, Tensor):
+            return x, constant_like(y, x)
+        if isinstance(y, Tensor):
+            return constant_like(x, y), y
     reference = None
     for index, arg in enumerate(args):
         if isinstance(arg, Tensor) and (reference is None or index not in op.nondiff):
@@ -102,11 +112,12 @@ def _as_input(op: Primitive, index: int, arg, reference: Tensor) -> Tensor:
     return constant_like(arg, reference)
 
 
-def apply(op: Primitive, args: tuple, params: dict) -> Tensor:
+def apply(op: Primitive, args: tuple, params) -> Tensor:
     """Run `op` forward and, when gradients are being recorded, link the result into the graph.
 
-    This is the per-node hot path: keep it lean. Python numbers among the arguments become
-    constants with the dtype of the first differentiable Tensor argument.
+    This is the per-node hot path (every gate, forward and in every VJP): keep it lean. Python
+    numbers among the arguments become constants with the dtype of the first differentiable
+    Tensor argument. The common arities are spelled out: no argument lists are built for them.
     """
     for arg in args:
         if not isinstance(arg, Tensor):
@@ -114,39 +125,60 @@ def apply(op: Primitive, args: tuple, params: dict) -> Tensor:
             break
     first = args[0]
     device = first.device
-    if len(args) == 1:
-        arrays = (first.data,)
-    else:
-        dtype = first.data.dtype
-        for t in args:
-            if t.device is not device or (t.data.dtype is not dtype and t.data.dtype != dtype):
-                _check_compatible(op, args, device)
-                break
-        arrays = [t.data for t in args]
     try:
-        data = op.forward(device.xp, *arrays, **params)
+        if len(args) == 2:
+            x, y = first.data, args[1].data
+            if args[1].device is not device or (y.dtype is not x.dtype and y.dtype != x.dtype):
+                _check_compatible(op, args, device)
+            data = op.forward(device.xp, x, y, **params) if params else \
+                op.forward(device.xp, x, y)
+        elif len(args) == 1:
+            data = op.forward(device.xp, first.data, **params) if params else \
+                op.forward(device.xp, first.data)
+        else:
+            for t in args:
+                if t.device is not device or t.data.dtype != first.data.dtype:
+                    _check_compatible(op, args, device)
+                    break
+            data = op.forward(device.xp, *[t.data for t in args], **params)
     except GraphgradError:
         raise
     except (ValueError, IndexError, TypeError) as error:
         raise ShapeError(
-            f"{op.name}: cannot apply to {describe(args)} with {params or 'no parameters'} "
+            f"{op.name}: cannot apply to {describe(args)} with {dict(params) or 'no parameters'} "
             f"(at {user_site()}): {error}"
         ) from error
-    out = Tensor._leaf(data, device)
-    if op.vjp is not None and _grad_enabled():
-        nondiff = op.nondiff
-        for index, t in enumerate(args):
-            if t.requires_grad and (not nondiff or index not in nondiff):
-                out.op = op
-                out.inputs = args
-                out.params = params
-                out.requires_grad = True
-                out.scope = _current_scope()
-                out._site = creation_site()
+    out = _new_node(data, device)
+    if op.vjp is None or not _grad_enabled():
+        return out
+    if op.nondiff:
+        if not _any_differentiable_requires_grad(args, op.nondiff):
+            return out
+    else:
+        for t in args:
+            if t.requires_grad:
                 break
+        else:
+            return out
+    out.op = op
+    out.inputs = args
+    out.params = params
+    out.requires_grad = True
+    out.scope = _current_scope()
+    # apply is called only by Primitive.__call__ and Tensor's operators: the frame three up is
+    # their caller (a site inside graphgrad walks on to the user's code)
+    out._site = creation_site(3)
     return out
 
 
+def _any_differentiable_requires_grad(args: tuple, nondiff: frozenset) -> bool:
+    for index, t in enumerate(args):
+        if t.requires_grad and index not in nondiff:
+            return True
+    return False
+
+
+_new_node = Tensor._leaf
 _tensor_module._apply = apply  # Tensor's operators call it directly
 
 

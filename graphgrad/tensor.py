@@ -21,6 +21,8 @@ from .errors import BackwardError, format_site
 _seq = itertools.count()
 _SCALAR_TYPES = {"float32": np.float32, "float64": np.float64}
 _NO_PARAMS = types.MappingProxyType({})  # shared, read-only: "this node has no parameters"
+_new_tensor = object.__new__
+_default_dtype = config.get_default_dtype
 
 
 class Tensor:
@@ -60,10 +62,10 @@ class Tensor:
             else:
                 self.requires_grad_(True)
 
-    @classmethod
-    def _leaf(cls, data, device: Device) -> "Tensor":
+    @staticmethod
+    def _leaf(data, device: Device) -> "Tensor":
         """Fast constructor for arrays already on `device` (the hot path of every op)."""
-        t = cls.__new__(cls)
+        t = _new_tensor(Tensor)
         t.data = data
         t.device = device
         t.grad = None
@@ -320,6 +322,11 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False,
     Python floats and lists of floats become the default dtype (float32, as in PyTorch and JAX;
     see `gg.set_default_dtype`); NumPy arrays keep their dtype.
     """
+    if type(data) is float and device is None and dtype is None:  # a scalar: the fast path
+        t = Tensor._leaf(_SCALAR_TYPES[_default_dtype()](data), CPU)
+        t.requires_grad = bool(requires_grad)  # a Python float always makes a floating tensor
+        t.name = name
+        return t
     return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad, name=name)
 
 
