@@ -1,10 +1,11 @@
 """conv2d and max-pool forward+backward on the NumPy backend (float32) beside PyTorch CPU.
 
 Prints, for the three shapes of issue 3: graphgrad and PyTorch times (each the best of several
-runs, the two libraries interleaved round by round in the same process and threads, so that load
-from other processes hits both alike), their ratio against the 1.5x target, conv's GFLOP/s as a
+runs, the two libraries taking turns in blocks, round by round, in the same process and threads,
+so that load from other processes hits both alike), their ratio against the 1.5x target, conv's GFLOP/s as a
 fraction of what NumPy's own matmul reaches here, and the tracemalloc peak of one conv forward+backward beside
-the size of the im2col buffer it needs. PyTorch is optional: without it those columns say "n/a".
+the size of the whole (C*K, N*L) im2col buffer, the yardstick (the NumPy fast paths copy windows
+chunk by chunk and never hold it whole). PyTorch is optional: without it those columns say "n/a".
 
 Run: .venv/bin/python benchmarks/bench_conv.py [--repeats 7] [--cpu]
 
@@ -24,7 +25,7 @@ import tracemalloc
 import numpy as np
 
 import graphgrad as gg
-from graphgrad.backend import windows
+from graphgrad.backend import chunks, windows
 from graphgrad.composites.conv import conv2d
 from graphgrad.composites.pooling import max_pool2d
 
@@ -49,14 +50,20 @@ def _median_time(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def _best_times(steps: dict, repeats: int) -> dict:
-    """Best time of each step, running them round-robin (one warm-up round first)."""
+def _best_times(steps: dict, repeats: int, block: int = 3) -> dict:
+    """Best time of each step, the libraries taking turns in blocks, round after round.
+
+    Turns spread load from other processes over both libraries alike. Each turn starts with one
+    unmeasured call: it absorbs what the other library left behind (PyTorch's OpenMP threads
+    keep spinning on the cores for a while after its call; a cache full of its arrays).
+    """
     best = {name: math.inf for name in steps}
-    for round_ in range(repeats + 1):
+    for _ in range(repeats):
         for name, step in steps.items():
-            start = CLOCK[0]()
             step()
-            if round_:
+            for _ in range(block):
+                start = CLOCK[0]()
+                step()
                 best[name] = min(best[name], CLOCK[0]() - start)
     return best
 
@@ -143,9 +150,10 @@ def main() -> None:
     except ImportError:
         torch = None
     if args.cpu:
-        from threadpoolctl import threadpool_limits  # installed with scikit-learn
+        from threadpoolctl import threadpool_limits
 
         threadpool_limits(1)
+        chunks.worker_count = lambda: 1  # graphgrad's conv chunks on this one thread too
         if torch is not None:
             torch.set_num_threads(1)
         CLOCK[0] = time.thread_time
@@ -194,7 +202,7 @@ def main() -> None:
             f"forward+backward {peak / 2**20:7.1f} MiB = {peak / im2col:.2f}x "
             f"({'within' if peak <= 2 * im2col else 'ABOVE'} the 2x target)")
     print()
-    print("Memory (the peak includes the output, both gradients and the reused window buffer):")
+    print("Memory (the peak includes the output, both gradients and the reused scratch buffers):")
     for line in memory_lines:
         print(line)
 

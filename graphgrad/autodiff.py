@@ -90,20 +90,18 @@ def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_grap
             heap = [(-root.seq, root) for root in {id(r): r for r in roots}.values()]
             heapq.heapify(heap)
         pop, push, pop_cotangent = heapq.heappop, heapq.heappush, cotangents.pop
+        # Leaves (and `stop` nodes) reached from below never enter the heap: nothing is
+        # computed from them, so they are finished after the sweep, in the order they were met.
+        terminals: dict[int, Tensor] = {}
         while heap:
             node = pop(heap)[1]
             key = id(node)
             g = pop_cotangent(key)
             if node.hooks:
-                for hook in node.hooks:
-                    replaced = hook(g)
-                    if replaced is not None:
-                        g = replaced
+                g = _run_hooks(node, g)
             op = node.op
-            if op is None or key in stop:
-                results[key] = g
-                if accumulate:
-                    node.grad = g if node.grad is None else node.grad + g
+            if op is None or key in stop:  # a root that is a leaf
+                _finish_terminal(node, g, results, accumulate)
                 continue
             if collect_all:
                 results[key] = g
@@ -128,14 +126,37 @@ def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_grap
                 previous = cotangents.get(pkey)
                 if previous is None:
                     cotangents[pkey] = parent_grad
-                    push(heap, (-parent.seq, parent))
+                    if parent.op is None or pkey in stop:
+                        terminals[pkey] = parent
+                    else:
+                        push(heap, (-parent.seq, parent))
                 else:
                     cotangents[pkey] = previous + parent_grad
             if not retain_graph:
                 node.inputs = ()
+        for key, node in terminals.items():
+            g = pop_cotangent(key)
+            if node.hooks:
+                g = _run_hooks(node, g)
+            _finish_terminal(node, g, results, accumulate)
         return results
     finally:
         config.reset_grad_enabled(token)
+
+
+def _run_hooks(node: Tensor, g: Tensor) -> Tensor:
+    for hook in node.hooks:
+        replaced = hook(g)
+        if replaced is not None:
+            g = replaced
+    return g
+
+
+def _finish_terminal(node: Tensor, g: Tensor, results: dict, accumulate: bool) -> None:
+    """A leaf's (or `stop` node's) gradient is complete: report it, add it into `.grad`."""
+    results[id(node)] = g
+    if accumulate:
+        node.grad = g if node.grad is None else node.grad + g
 
 
 def backward(roots, grads=None, retain_graph: bool = False, create_graph: bool = False,

@@ -10,22 +10,32 @@ L = prod(out). The three kernels are each other's adjoints:
 Generic path (any array-API namespace, any groups): the (C*K, N*L) window matrix and one matmul
 per group; `fold` for the input gradient.
 
-NumPy fast path (groups = 1, floating point, and a channels-last window row, kernel_w * C
-elements, at least as long as an output row): everything is channels-last, (N*L, K*C) windows
-times a (K*C, O) kernel matrix. The long N*L axis stays the matmuls' row axis (OpenBLAS splits
-it well across threads; a 64-row product on the left does not), and the transposed operands are
-views BLAS reads as they lie:
+NumPy fast paths (floating point). They work on chunks of images small enough (`_CHUNK_BYTES`,
+half a core's L2) that what a chunk pads and copies is still cached when the matmul reads it,
+and they multiply image by image: products this small often run in OpenBLAS's small-matrix
+kernels (no packing of the operands), and each lands where it belongs in the NCHW result. The
+chunks run on every core (`chunks.map_chunks`: NumPy releases the GIL in copies and matmuls;
+the copies would otherwise stay on one core). Temporaries come from each thread's reused scratch
+buffers (`window_arrays._scratch`): no page faults of fresh arrays, and no whole window matrix
+(peak memory well below one).
 
-    forward:         y_last (N*L, O)   = windows (N*L, K*C) @ W^T (K*C, O)
-    weight gradient: W'^T   (K*C, O)   = windows^T           @ y'^T (N*L, O)
-    input gradient:  with stride 1 and O <= C, the forward again: a correlation of y' with the
-                     flipped, transposed kernel (K strided adds of a fold cost more than the
-                     window copy); else the generic matmul + fold
+    forward (at least 64 output positions per image, any groups):
+        y_n (O, L) = W (O, C*K) @ windows_n (C*K, L), channels-first windows (runs of out_w)
+    weight gradient (groups 1, at least 64 output positions):
+        W' (O, K*C) = sum_n y'_n (O, L) @ windows_n (L, K*C), channels-last windows (runs of
+        kernel_w * C, copied again: keeping the forward's whole window matrix costs more cache
+        misses than the copy)
+    input gradient, by `_input_grad_path`:
+        "offsets" (groups 1, O > C >= 8): per kernel offset k, y'_last (n*L, O) @ W_k (O, C)
+            added into a padded channels-last target. No window matrix. With stride 1 the
+            products are taken on a grid as wide as the padded input, so each add is one
+            contiguous run per image (NumPy adds strided rows several times slower)
+        "correlation" (stride 1, O <= C): the forward again, of y' with the flipped,
+            transposed kernel (its products have K*O inner terms, the offsets' only O)
+        else the generic matmul + fold
 
-The window matrix is copied into the reused scratch buffer (`window_arrays._scratch`), which
-remembers whose windows it holds: the weight gradient computed right after the forward (the conv
-VJP computes it first) reuses the forward's window matrix instead of copying the windows again.
-Peak memory stays one window matrix plus a few activation-sized arrays.
+Below 64 output positions per image (deep 7x7 layers) the per-image products get too thin and
+the forward and weight gradient take the generic whole-batch matmul instead.
 """
 
 from __future__ import annotations
@@ -34,8 +44,9 @@ import math
 
 import numpy as np
 
-from .window_arrays import (WindowGeometry, _is_numpy, _scratch, crop_spatial, fold,
-                            remember_windows, remembered_windows, unfold, window_geometry)
+from .chunks import map_chunks
+from .window_arrays import (WindowGeometry, _is_numpy, _offsets, _scratch, _window_slices,
+                            crop_spatial, fold, unfold, window_geometry)
 
 
 def _as_groups(xp, array, groups: int):
@@ -56,8 +67,33 @@ def _ascontiguous(xp, a):
 
 def conv_forward(xp, x, w, geometry: WindowGeometry, groups: int = 1):
     """Cross-correlation of x (N, C, *in) with w (O, C/G, *kernel): (N, O, *out)."""
-    if _channels_last_pays(x, x.shape[1], geometry, groups):
-        return _conv_forward_channels_last(x, w, geometry)
+    if _per_image_pays(x, geometry):
+        return _conv_forward_per_image(x, w, geometry, groups)
+    return _conv_forward_generic(xp, x, w, geometry, groups)
+
+
+def conv_input_grad(xp, y, w, geometry: WindowGeometry, groups: int = 1):
+    """Adjoint of `conv_forward` in x: y (N, O, *out) -> (N, C, *in) (= transposed conv)."""
+    path = _input_grad_path(y, w, geometry, groups)
+    if path == "offsets":
+        return _conv_input_grad_by_offsets(y, w, geometry)
+    if path == "correlation":
+        return _conv_input_grad_as_correlation(y, w, geometry, groups)
+    return _conv_input_grad_generic(xp, y, w, geometry, groups)
+
+
+def conv_weight_grad(xp, x, y, geometry: WindowGeometry, groups: int = 1):
+    """Adjoint of `conv_forward` in w: x (N, C, *in), y (N, O, *out) -> (O, C/G, *kernel)."""
+    if groups == 1 and _per_image_pays(x, geometry):
+        return _conv_weight_grad_channels_last(x, y, geometry)
+    return _conv_weight_grad_generic(xp, x, y, geometry, groups)
+
+
+# ----- generic path (any array-API namespace) -----------------------------------------------
+
+
+def _conv_forward_generic(xp, x, w, geometry: WindowGeometry, groups: int):
+    """The (G, C/G*K, N*L) window matrix and one matmul per group."""
     n = x.shape[0]
     cols = unfold(xp, x, geometry, layout="ckn", scratch=True)
     cols = xp.reshape(cols, (groups, -1, n * math.prod(geometry.out_size)))  # (G, C/G*K, N*L)
@@ -67,20 +103,13 @@ def conv_forward(xp, x, w, geometry: WindowGeometry, groups: int = 1):
     return _ascontiguous(xp, _channels_first(xp, y))
 
 
-def conv_input_grad(xp, y, w, geometry: WindowGeometry, groups: int = 1):
-    """Adjoint of `conv_forward` in x: y (N, O, *out) -> (N, C, *in) (= transposed conv).
-
-    NumPy, stride 1, no more output than input channels: a correlation (of y, padded by
-    span - 1 - padding, with the flipped, transposed kernel) that reuses the fast forward (its
-    window matrix is O/C times the forward's). Otherwise matmul + fold.
-    """
-    if _is_numpy(y) and all(s == 1 for s in geometry.stride) and w.shape[0] <= w.shape[1] * groups:
-        return _conv_input_grad_as_correlation(y, w, geometry, groups)
+def _conv_input_grad_generic(xp, y, w, geometry: WindowGeometry, groups: int):
+    """W^T @ y' into the (C*K, N*L) window matrix, then fold it back."""
     n = y.shape[0]
     y_cf = _as_groups(xp, _ascontiguous(xp, _channels_first(xp, y)), groups)  # (G, O/G, N*L)
     w_g = _as_groups(xp, w, groups)                                             # (G, O/G, C/G*K)
     w_t = xp.permute_dims(w_g, (0, 2, 1))
-    if _is_numpy(y_cf) and y.dtype.kind == "f":  # the window matrix goes to the reused scratch
+    if _numpy_float(y_cf):  # the window matrix goes to the reused scratch
         cols = np.matmul(w_t, y_cf, out=_scratch(
             (groups, w_t.shape[1], y_cf.shape[2]), np.result_type(w_t, y_cf)))
     else:
@@ -90,10 +119,8 @@ def conv_input_grad(xp, y, w, geometry: WindowGeometry, groups: int = 1):
     return _ascontiguous(xp, fold(xp, cols, geometry, layout="ckn"))
 
 
-def conv_weight_grad(xp, x, y, geometry: WindowGeometry, groups: int = 1):
-    """Adjoint of `conv_forward` in w: x (N, C, *in), y (N, O, *out) -> (O, C/G, *kernel)."""
-    if _channels_last_pays(x, x.shape[1], geometry, groups):
-        return _conv_weight_grad_channels_last(x, y, geometry)
+def _conv_weight_grad_generic(xp, x, y, geometry: WindowGeometry, groups: int):
+    """y' (G, O/G, N*L) @ the transposed (G, C/G*K, N*L) window matrix."""
     c = x.shape[1]
     cols = unfold(xp, x, geometry, layout="ckn", scratch=True)
     cols_g = xp.reshape(cols, (groups, -1, x.shape[0] * math.prod(geometry.out_size)))
@@ -102,77 +129,250 @@ def conv_weight_grad(xp, x, y, geometry: WindowGeometry, groups: int = 1):
     return xp.reshape(w, (y.shape[1], c // groups) + geometry.kernel)
 
 
-# ----- NumPy channels-last fast path ---------------------------------------------------------
+# ----- NumPy fast paths ---------------------------------------------------------------------
+
+_CHUNK_BYTES = 1 << 19  # about half a core's L2 cache: what one chunk of images may touch
+_ALIASING_STRIDE = 2048  # bytes: channel planes this far apart share one or two L1 cache sets
+_CHANNEL_BLOCK = 16
+
+_MIN_POSITIONS = 64  # output positions per image below which one whole-batch matmul wins
+_MIN_OFFSET_CHANNELS = 8  # input channels below which the per-offset products are too narrow
 
 
-def _channels_last_pays(a, channels: int, geometry: WindowGeometry, groups: int) -> bool:
-    """Channels-last copies runs of kernel_w * C elements, channels-first runs of out_w."""
-    if not _is_numpy(a) or groups != 1 or a.dtype.kind != "f":
-        return False
-    run_channels_last = geometry.kernel[-1] * channels if geometry.dilation[-1] == 1 \
-        else channels
-    return run_channels_last >= geometry.out_size[-1]
+def _numpy_float(a) -> bool:
+    return _is_numpy(a) and a.dtype.kind == "f"
+
+
+def _per_image_pays(x, geometry: WindowGeometry) -> bool:
+    """NumPy floating point, and images with enough output positions for per-image matmuls.
+
+    Below 64 positions (deep layers: 7x7) the per-image products are too thin and one matmul
+    over the whole batch's window matrix is faster (16x256x7x7, 256 filters: 11.2 vs 12.6 ms).
+    """
+    return _numpy_float(x) and math.prod(geometry.out_size) >= _MIN_POSITIONS
+
+
+def _input_grad_path(y, w, geometry: WindowGeometry, groups: int) -> str:
+    """"offsets" when the per-offset products have an inner size O > C and at least 8 output
+    columns C; else "correlation" for stride 1 (its inner size is K * O); else "generic"."""
+    if not _numpy_float(y):
+        return "generic"
+    o, c = w.shape[0], w.shape[1] * groups
+    if groups == 1 and o > c >= _MIN_OFFSET_CHANNELS:
+        return "offsets"
+    if all(s == 1 for s in geometry.stride) and o <= c:
+        return "correlation"
+    return "generic"
 
 
 def _padded_size(geometry: WindowGeometry) -> tuple[int, ...]:
     return tuple(s + lo + hi for s, (lo, hi) in zip(geometry.in_size, geometry.padding))
 
 
-def _windows_channels_last(x, geometry: WindowGeometry, reuse: bool = False):
-    """x (N, C, *in) -> scratch window matrix (N*L, K*C), columns ordered (*kernel, C).
+def _interior(geometry: WindowGeometry) -> tuple[slice, ...]:
+    """Where the input's spatial axes lie in a padded copy (after one leading axis)."""
+    return (slice(None),) + tuple(
+        slice(lo, lo + s) for s, (lo, _) in zip(geometry.in_size, geometry.padding))
 
-    `reuse=True` (the weight gradient) takes the scratch buffer's content when it still holds
-    these windows of this very x array; a forward always copies them afresh (numerical gradient
-    checks perturb their input arrays in place between forwards).
+
+def _images_per_chunk(n: int, bytes_per_image: int) -> int:
+    """Images per chunk, so that what a chunk writes is still cached when it is read back."""
+    return max(1, min(n, _CHUNK_BYTES // max(bytes_per_image, 1)))
+
+
+def _copy_channels_last(dst, src) -> None:
+    """dst (N, *sp, C) <- src (N, C, *sp).
+
+    Channel planes a multiple of 2 KiB apart fall into one or two L1 cache sets: gathering all C
+    of them at once thrashes (32x64x32x32 float32: 6 ms instead of 2), 16 at a time does not.
     """
-    key = ("channels_last", geometry)
-    cols = remembered_windows(x, key) if reuse else None
-    if cols is not None:
-        return cols
+    moved = np.moveaxis(src, 1, -1)
+    c = src.shape[1]
+    if c <= _CHANNEL_BLOCK or src.strides[1] % _ALIASING_STRIDE:
+        np.copyto(dst, moved)
+        return
+    for start in range(0, c, _CHANNEL_BLOCK):
+        block = slice(start, start + _CHANNEL_BLOCK)
+        np.copyto(dst[..., block], moved[..., block])
+
+
+def _windows_channels_first(x, geometry: WindowGeometry):
+    """Read-only view (N, C, *kernel, *out) of the windows of x, zero-padded in the scratch."""
+    padded = _scratch(x.shape[:2] + _padded_size(geometry), x.dtype, "padded")
+    padded.fill(0)
+    padded[(slice(None),) + _interior(geometry)] = x
+    st = padded.strides
+    return np.lib.stride_tricks.as_strided(
+        padded, x.shape[:2] + geometry.kernel + geometry.out_size,
+        st[:2] + tuple(t * d for t, d in zip(st[2:], geometry.dilation))
+        + tuple(t * s for t, s in zip(st[2:], geometry.stride)), writeable=False)
+
+
+def _windows_channels_last(x, geometry: WindowGeometry):
+    """Read-only view (N, *out, *kernel, C) of the windows of a padded channels-last copy of x:
+    a window row is kernel_w * C contiguous elements (dilation 1)."""
     n, c = x.shape[0], x.shape[1]
     nd = len(geometry.kernel)
-    padded = np.zeros((n,) + _padded_size(geometry) + (c,), x.dtype)
-    padded[(slice(None),) + tuple(
-        slice(lo, lo + s) for s, (lo, _) in zip(geometry.in_size, geometry.padding))] = \
-        np.moveaxis(x, 1, -1)
+    padded = _scratch((n,) + _padded_size(geometry) + (c,), x.dtype, "padded")
+    padded.fill(0)
+    _copy_channels_last(padded[_interior(geometry)], x)
     st = padded.strides
-    view = np.lib.stride_tricks.as_strided(
+    return np.lib.stride_tricks.as_strided(
         padded,
         (n,) + geometry.out_size + geometry.kernel + (c,),
         (st[0],) + tuple(t * s for t, s in zip(st[1:1 + nd], geometry.stride))
         + tuple(t * d for t, d in zip(st[1:1 + nd], geometry.dilation)) + (st[-1],),
         writeable=False,
     )
-    cols = _scratch(view.shape, x.dtype)
-    np.copyto(cols, view)
-    cols = cols.reshape(n * math.prod(geometry.out_size), -1)
-    remember_windows(x, key, cols)
-    return cols
 
 
-def _kernel_matrix(w):
-    """w (O, C, *kernel) -> (O, K*C), columns ordered (*kernel, C) like the window matrix."""
-    return np.moveaxis(w, 1, -1).reshape(w.shape[0], -1)
+def _conv_forward_per_image(x, w, geometry: WindowGeometry, groups: int):
+    """y_n (O, L) = W (O, C*K) @ windows_n (C*K, L) for each image n (per group).
 
+    Chunks of images (on every core): each is padded and its windows copied into the thread's
+    scratch, and multiplied while cached;
+    each product lands in y (N, O, L) as it lies, with no transposed copy of the output.
+    """
+    n, c, o = x.shape[0], x.shape[1], w.shape[0]
+    positions = math.prod(geometry.out_size)
+    width = c // groups * math.prod(geometry.kernel)
+    kernel = _as_groups(np, w, groups)                               # (G, O/G, C/G*K)
+    y = np.empty((n, o, positions), np.result_type(x, w))
+    step = _images_per_chunk(n, positions * c * math.prod(geometry.kernel) * x.itemsize)
 
-def _conv_forward_channels_last(x, w, geometry: WindowGeometry):
-    n = x.shape[0]
-    cols = _windows_channels_last(x, geometry)                       # (N*L, K*C)
-    y = cols @ _kernel_matrix(w).T                                   # (N*L, O)
-    y = y.reshape((n,) + geometry.out_size + (w.shape[0],))
-    return np.ascontiguousarray(np.moveaxis(y, -1, 1))
+    def worker():
+        cols = _scratch((step, c) + geometry.kernel + geometry.out_size, x.dtype)
+
+        def work(start, stop):
+            chunk = cols[:stop - start]
+            np.copyto(chunk, _windows_channels_first(x[start:stop], geometry))
+            np.matmul(kernel, chunk.reshape(stop - start, groups, width, positions),
+                      out=y[start:stop].reshape(stop - start, groups, o // groups, positions))
+
+        return work
+
+    map_chunks(n, step, worker)
+    return y.reshape((n, o) + geometry.out_size)
 
 
 def _conv_weight_grad_channels_last(x, y, geometry: WindowGeometry):
-    nd, c, o = len(geometry.kernel), x.shape[1], y.shape[1]
-    cols = _windows_channels_last(x, geometry, reuse=True)           # (N*L, K*C)
-    y_mat = np.ascontiguousarray(np.moveaxis(y, 1, 0)).reshape(o, -1)  # (O, N*L): runs of L
-    w_t = cols.T @ y_mat.T                                           # (K*C, O), BLAS transposes
-    w_t = w_t.reshape(geometry.kernel + (c, o))
-    return np.ascontiguousarray(np.transpose(w_t, (nd + 1, nd) + tuple(range(nd))))
+    """Sum over images of y'_n (O, L) @ windows_n (L, K*C): y' is read NCHW, as it lies.
+
+    Channels-last windows (rows of kernel_w * C contiguous elements) are copied chunk by chunk
+    and multiplied while cached; this product orientation is the fastest of those tried.
+    """
+    n, c, o = x.shape[0], x.shape[1], y.shape[1]
+    positions = math.prod(geometry.out_size)
+    width = math.prod(geometry.kernel) * c
+    dtype = np.result_type(x, y)
+    step = _images_per_chunk(n, positions * width * x.itemsize)
+    y_mat = y.reshape(n, o, positions)
+
+    def worker():
+        cols = _scratch((step,) + geometry.out_size + geometry.kernel + (c,), x.dtype)
+        part = _scratch((step, o, width), dtype, "part")
+
+        def work(start, stop):
+            chunk, out = cols[:stop - start], part[:stop - start]
+            np.copyto(chunk, _windows_channels_last(x[start:stop], geometry))
+            np.matmul(y_mat[start:stop], chunk.reshape(-1, positions, width), out=out)
+            return out.sum(axis=0)
+
+        return work
+
+    total = np.zeros((o, width), dtype)
+    for partial in map_chunks(n, step, worker):  # in chunk order: the same sum every time
+        total += partial
+    w = total.reshape((o,) + geometry.kernel + (c,))
+    return np.ascontiguousarray(np.moveaxis(w, -1, 1))
+
+
+def _conv_input_grad_by_offsets(y, w, geometry: WindowGeometry):
+    """Per kernel offset k: y' (n*L, O) @ W_k (O, C), added into a padded channels-last target.
+
+    No window matrix. Chunks of images keep y', the products and the target cached. With stride
+    1 the products are computed on a grid as wide as the padded input (zero rows of y' beyond
+    out_w), so that each offset's add is one contiguous run per image, shifted by the offset's
+    flat position: NumPy adds strided rows several times slower.
+    """
+    if any(s != 1 for s in geometry.stride):
+        return _conv_input_grad_by_offsets_strided(y, w, geometry)
+    n, o, c = y.shape[0], y.shape[1], w.shape[1]
+    padded = _padded_size(geometry)
+    grid = geometry.out_size[:1] + padded[1:]          # outer axis at out size, inner ones padded
+    pitches = [math.prod(padded[axis + 1:]) * c for axis in range(len(padded))]
+    shifts = [sum(k * d * p for k, d, p in zip(offset, geometry.dilation, pitches))
+              for offset in _offsets(geometry.kernel)]
+    span, image = math.prod(grid) * c, math.prod(padded) * c
+    pitch = max(image, max(shifts) + span)             # room for the zero tails of the grid
+    dtype = np.result_type(y, w)
+    kernels = np.moveaxis(w, (0, 1), (-2, -1)).reshape(-1, o, c)    # (K, O, C)
+    x = np.empty((n, c) + geometry.in_size, dtype)
+    step = _images_per_chunk(n, (math.prod(grid) * o + span + pitch) * dtype.itemsize)
+    corner = (slice(None),) + tuple(slice(0, s) for s in geometry.out_size)
+    interior = _interior(geometry)
+
+    def worker():
+        y_grid = _scratch((step,) + grid + (o,), dtype, "grid")
+        y_grid.fill(0)                                 # zero outside the out_size corner
+        part = _scratch((step, span), dtype, "part")
+        target = _scratch((step, pitch), dtype, "target")
+
+        def work(start, stop):
+            g, p, t = y_grid[:stop - start], part[:stop - start], target[:stop - start]
+            _copy_channels_last(g[corner], y[start:stop])
+            t.fill(0)
+            g_mat, p_mat = g.reshape(-1, o), p.reshape(-1, c)
+            for shift, kernel in zip(shifts, kernels):
+                np.matmul(g_mat, kernel, out=p_mat)
+                view = t[:, shift:shift + span]
+                np.add(view, p, out=view)
+            inner = t[:, :image].reshape((stop - start,) + padded + (c,))
+            np.copyto(x[start:stop], np.moveaxis(inner[interior], -1, 1))
+
+        return work
+
+    map_chunks(n, step, worker)
+    return x
+
+
+def _conv_input_grad_by_offsets_strided(y, w, geometry: WindowGeometry):
+    """As `_conv_input_grad_by_offsets`, adding each product into the strided target view."""
+    n, o, c = y.shape[0], y.shape[1], w.shape[1]
+    positions = math.prod(geometry.out_size)
+    padded = _padded_size(geometry)
+    dtype = np.result_type(y, w)
+    kernels = np.moveaxis(w, (0, 1), (-2, -1)).reshape(-1, o, c)    # (K, O, C)
+    x = np.empty((n, c) + geometry.in_size, dtype)
+    step = _images_per_chunk(n, (positions * (o + c) + math.prod(padded) * c) * dtype.itemsize)
+    index = [(slice(None),) + _window_slices(offset, geometry)
+             for offset in _offsets(geometry.kernel)]
+    interior = _interior(geometry)
+
+    def worker():
+        y_last = _scratch((step,) + geometry.out_size + (o,), dtype, "grid")
+        part = _scratch((step,) + geometry.out_size + (c,), dtype, "part")
+        target = _scratch((step,) + padded + (c,), dtype, "target")
+
+        def work(start, stop):
+            g, p, t = y_last[:stop - start], part[:stop - start], target[:stop - start]
+            _copy_channels_last(g, y[start:stop])
+            t.fill(0)
+            g_mat, p_mat = g.reshape(-1, o), p.reshape(-1, c)
+            for where, kernel in zip(index, kernels):
+                np.matmul(g_mat, kernel, out=p_mat)
+                view = t[where]
+                np.add(view, p, out=view)
+            np.copyto(x[start:stop], np.moveaxis(t[interior], -1, 1))
+
+        return work
+
+    map_chunks(n, step, worker)
+    return x
 
 
 def _conv_input_grad_as_correlation(y, w, geometry: WindowGeometry, groups: int):
+    """Stride 1: the forward of y' (padded by span - 1 - padding) with the flipped kernel."""
     nd = len(geometry.kernel)
     o, c_g = w.shape[0], w.shape[1]
     # w (G*O/G, C/G, *k) -> flipped, transposed (G*C/G, O/G, *k)

@@ -1,5 +1,5 @@
 """Sliding windows on arrays: geometry, window extraction (im2col), its adjoint (col2im), and the
-reusable scratch buffer the NumPy conv kernels copy windows into.
+reusable scratch buffers the NumPy conv kernels copy windows and temporaries into.
 
 Convolution and pooling rest on one linear pair. `unfold` copies every kernel-sized window of a
 padded, N-d, channels-first input into one array; `fold` is its adjoint: it adds each window back
@@ -23,7 +23,6 @@ from __future__ import annotations
 import itertools
 import math
 import threading
-import weakref
 from typing import NamedTuple, Sequence
 
 import numpy as np
@@ -305,54 +304,32 @@ def fold(xp, cols, geometry: WindowGeometry, layout: str = "nck"):
 
 
 # --------------------------------------------------------------------------------------------
-# Scratch workspace (NumPy): one reusable buffer per thread, and what it currently holds
+# Scratch workspace (NumPy): reusable buffers per thread
 # --------------------------------------------------------------------------------------------
 #
-# A fresh 75 MB window matrix costs more in page faults than the copy into it, so the NumPy conv
-# kernels copy windows into one buffer reused from call to call. The buffer also remembers whose
-# windows it holds (the input array, checked by identity and content, and the geometry), so that
-# the weight gradient right after a forward takes the forward's window matrix instead of copying it
-# again. Any other use of the buffer forgets the owner first. `release_workspace()` frees it.
+# A fresh large array costs page faults on first touch (about 2.5 us per 4 KiB page on a
+# virtual machine: a fresh 1 MB temporary costs more than the copy into it), so the NumPy conv
+# kernels take their temporaries from buffers kept from call to call, one per named slot
+# ("padded", "windows", "part", ...). A slot's content is valid until the slot is asked for
+# again: nothing is carried from one kernel call to the next. `release_workspace()` frees them.
 
 _workspace = threading.local()
 
 
-def _scratch(shape, dtype):
-    """A reusable C-contiguous scratch array (valid until the next call in this thread)."""
-    _workspace.owner = None  # whatever it held is about to be overwritten
-    size = math.prod(shape)
+def _scratch(shape, dtype, slot: str = "windows"):
+    """A reusable C-contiguous array from buffer `slot` (valid until that slot is asked again)."""
+    buffers = getattr(_workspace, "buffers", None)
+    if buffers is None:
+        buffers = _workspace.buffers = {}
     dtype = np.dtype(dtype)
-    buffer = getattr(_workspace, "buffer", None)
-    if buffer is None or buffer.nbytes < size * dtype.itemsize:
-        _workspace.buffer = None  # let the old one go before allocating the new one
-        buffer = _workspace.buffer = np.empty(size * dtype.itemsize, dtype=np.uint8)
-    return buffer[: size * dtype.itemsize].view(dtype).reshape(shape)
-
-
-def remember_windows(source, key, windows) -> None:
-    """Record that the scratch array `windows` holds the windows `key` of the array `source`.
-
-    A copy of `source` is kept beside them (1/K of the window matrix) so that a later lookup can
-    prove the array was not modified in place since (numerical gradient checks do that).
-    """
-    _workspace.owner = (weakref.ref(source), key, windows, source.copy())
-
-
-def remembered_windows(source, key):
-    """The scratch array recorded for (`source`, `key`) if the buffer still holds it, else None.
-
-    Matches the same array object (a weak reference, so a recycled id never matches) whose
-    content is still what it was when the windows were copied.
-    """
-    owner = getattr(_workspace, "owner", None)
-    if owner is None or owner[0]() is not source or owner[1] != key:
-        return None
-    if not np.array_equal(owner[3], source):
-        return None
-    return owner[2]
+    nbytes = math.prod(shape) * dtype.itemsize
+    buffer = buffers.get(slot)
+    if buffer is None or buffer.nbytes < nbytes:
+        buffers.pop(slot, None)  # let the old one go before allocating the new one
+        buffer = buffers[slot] = np.empty(nbytes, dtype=np.uint8)
+    return buffer[:nbytes].view(dtype).reshape(shape)
 
 
 def release_workspace() -> None:
-    """Free this thread's conv scratch buffer (it is kept between calls for speed)."""
-    _workspace.owner = None
-    _workspace.buffer = None
+    """Free this thread's conv scratch buffers (they are kept between calls for speed)."""
+    _workspace.buffers = None

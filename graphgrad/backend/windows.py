@@ -4,7 +4,8 @@ Three modules, one concern each:
 - `window_arrays`: geometry (`window_geometry`, `WindowGeometry`), padding, `unfold` (im2col) and
   its adjoint `fold` (col2im), and the reusable NumPy scratch buffer;
 - `conv_kernels`: the three linear maps of a convolution (forward, input and weight gradients),
-  a generic array-API path and a NumPy channels-last fast path; `reference_conv` for tests;
+  a generic array-API path and NumPy fast paths that run chunks of images on every core
+  (`chunks`); `reference_conv` for tests;
 - `pool_kernels`: max and sum pooling and their gradients, on strided views (no window copy).
 
 NumPy and any array-API namespace (CuPy, array_api_strict) run the same functions; NumPy-only

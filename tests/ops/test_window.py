@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import graphgrad as gg
-from graphgrad.backend import conv_kernels, window_arrays, windows
+from graphgrad.backend import chunks, conv_kernels, window_arrays, windows
 from graphgrad.backend.windows import window_geometry
 from graphgrad.errors import ShapeError
 from graphgrad.ops import window as W
@@ -88,12 +88,16 @@ def test_kernels_agree_between_numpy_and_the_strict_backend(g, seed):
 
 
 def test_channels_last_fast_path_matches_the_generic_path():
+    """The NumPy fast paths (per-image forward, channels-last weight gradient, the correlation
+    input gradient here: O < C) against the direct loop and the adjoint identities, in both
+    float dtypes; 11x9 output positions are enough for the fast paths."""
     rng = np.random.default_rng(0)
     for dtype, tol in ((np.float64, 1e-12), (np.float32, 1e-4)):
-        x = rng.standard_normal((3, 8, 6, 5)).astype(dtype)
+        x = rng.standard_normal((3, 8, 12, 9)).astype(dtype)
         w = rng.standard_normal((4, 8, 3, 2)).astype(dtype)
-        g = window_geometry("test", (6, 5), (3, 2), 1, ((1, 2), (0, 1)), (2, 1))
-        assert conv_kernels._channels_last_pays(x, x.shape[1], g, 1)
+        g = window_geometry("test", (12, 9), (3, 2), 1, ((1, 2), (0, 1)), (2, 1))
+        assert conv_kernels._per_image_pays(x, g)
+        assert conv_kernels._input_grad_path(x, w, g, 1) == "correlation"
         y = windows.conv_forward(np, x, w, g)
         assert y.dtype == dtype and y.flags.c_contiguous
         np.testing.assert_allclose(y, windows.reference_conv(x, w, padding=g.padding,
@@ -109,15 +113,15 @@ def test_channels_last_fast_path_matches_the_generic_path():
 
 
 def test_weight_gradient_reuses_the_forward_windows_only_while_they_are_valid():
-    """The channels-last weight gradient takes the window matrix a forward left in the scratch
-    buffer, but never a stale one: not after the input changed in place, nor after another
-    conv overwrote the buffer; the results always equal a fresh computation."""
+    """The kernels share reused scratch buffers, but no kernel takes what another left there:
+    the weight gradient after a forward, after the input changed in place, or after another conv
+    overwrote the buffers always equals a fresh computation."""
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((2, 8, 6, 6)).astype(np.float32)
+    x = rng.standard_normal((2, 8, 10, 10)).astype(np.float32)
     w = rng.standard_normal((4, 8, 3, 3)).astype(np.float32)
-    g = window_geometry("test", (6, 6), 3, 1, 1)
-    gy = rng.standard_normal((2, 4, 6, 6)).astype(np.float32)
-    key = ("channels_last", g)
+    g = window_geometry("test", (10, 10), 3, 1, 1)
+    gy = rng.standard_normal((2, 4, 10, 10)).astype(np.float32)
+    assert conv_kernels._per_image_pays(x, g)  # the fast paths, which use the scratch buffers
 
     def fresh(x_):
         windows.release_workspace()
@@ -125,24 +129,133 @@ def test_weight_gradient_reuses_the_forward_windows_only_while_they_are_valid():
 
     expected = fresh(x)
     windows.conv_forward(np, x, w, g)
-    assert window_arrays.remembered_windows(x, key) is not None  # the reuse path is taken
     np.testing.assert_allclose(windows.conv_weight_grad(np, x, gy, g), expected, rtol=1e-5,
                                atol=1e-5)
-    # an equal array that is another object does not match (identity first)
-    assert window_arrays.remembered_windows(x.copy(), key) is None
-    # modified in place after the forward: the stale windows are not used
+    # modified in place after the forward
     windows.conv_forward(np, x, w, g)
     x[0, 0, 2, 3] += 1.0
-    assert window_arrays.remembered_windows(x, key) is None
     np.testing.assert_allclose(windows.conv_weight_grad(np, x, gy, g), fresh(x), rtol=1e-5,
                                atol=1e-5)
-    # another conv in between overwrites the buffer
+    # another conv in between overwrites the buffers
     windows.conv_forward(np, x, w, g)
     windows.conv_forward(np, rng.standard_normal(x.shape).astype(np.float32), w, g)
     np.testing.assert_allclose(windows.conv_weight_grad(np, x, gy, g), fresh(x), rtol=1e-5,
                                atol=1e-5)
     windows.release_workspace()
-    assert window_arrays.remembered_windows(x, key) is None
+    assert window_arrays._workspace.buffers is None
+
+
+@st.composite
+def fast_conv_cases(draw):
+    """A random geometry (1-3 spatial axes, stride, dilation, padding) and channel counts on
+    both sides of O = C (the input gradient's paths depend on it), with groups."""
+    g = draw(geometries())
+    groups = draw(st.sampled_from([1, 1, 2]))
+    c = groups * draw(st.integers(1, 10))
+    o = groups * draw(st.integers(1, 10))
+    n = draw(st.integers(1, 3))
+    return g, n, c, o, groups, draw(st.integers(0, 2**16))
+
+
+@given(fast_conv_cases(), st.sampled_from([1, 2048, 1 << 19]), st.sampled_from([1, 2, 3]))
+def test_numpy_fast_kernels_match_the_generic_path(case, chunk_bytes, workers):
+    """Each NumPy fast kernel, called directly whatever the dispatch rules would pick, against
+    the generic path of the strict backend (float64), with chunks of one image up to the whole
+    batch, run by one to three threads: the per-image forward (any groups), the channels-last
+    weight gradient, the per-offset input gradient (grid adds for stride 1, strided adds
+    otherwise) and the correlation one."""
+    import array_api_strict as xs
+
+    g, n, c, o, groups, seed = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c) + g.in_size)
+    w = rng.standard_normal((o, c // groups) + g.kernel)
+    y = rng.standard_normal((n, o) + g.out_size)
+    back = lambda a: np.asarray(a._array)  # noqa: E731
+    ref_y = back(conv_kernels.conv_forward(xs, xs.asarray(x), xs.asarray(w), g, groups))
+    ref_gx = back(conv_kernels.conv_input_grad(xs, xs.asarray(y), xs.asarray(w), g, groups))
+    ref_gw = back(conv_kernels.conv_weight_grad(xs, xs.asarray(x), xs.asarray(y), g, groups))
+    saved, saved_workers = conv_kernels._CHUNK_BYTES, chunks.worker_count
+    conv_kernels._CHUNK_BYTES = chunk_bytes
+    chunks.worker_count = lambda: workers
+    try:
+        results = [("forward", conv_kernels._conv_forward_per_image(x, w, g, groups), ref_y)]
+        if all(s == 1 for s in g.stride):
+            results.append(("correlation", conv_kernels._conv_input_grad_as_correlation(
+                y, w, g, groups), ref_gx))
+        if groups == 1:
+            results += [
+                ("weight", conv_kernels._conv_weight_grad_channels_last(x, y, g), ref_gw),
+                ("offsets", conv_kernels._conv_input_grad_by_offsets(y, w, g), ref_gx),
+            ]
+    finally:
+        conv_kernels._CHUNK_BYTES, chunks.worker_count = saved, saved_workers
+    for name, got, expected in results:
+        assert got.shape == expected.shape and got.flags.c_contiguous, name
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10, err_msg=name)
+
+
+def test_fast_paths_on_the_benchmark_shape_in_float32():
+    """The middle benchmark shape (batch cut to 4): the per-image forward, channels-last weight
+    gradient and per-offset input gradient (O = 32 > C = 16) are the ones taken, stay float32
+    and agree with a float64 computation."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 16, 14, 14)).astype(np.float32)
+    w = (rng.standard_normal((32, 16, 3, 3)) * 0.1).astype(np.float32)
+    g = window_geometry("test", (14, 14), 3, 1, 1)
+    gy = rng.standard_normal((4, 32, 14, 14)).astype(np.float32)
+    assert conv_kernels._per_image_pays(x, g)
+    assert conv_kernels._input_grad_path(gy, w, g, 1) == "offsets"
+    x64, w64, gy64 = x.astype(np.float64), w.astype(np.float64), gy.astype(np.float64)
+    pairs = [
+        (windows.conv_forward(np, x, w, g), conv_kernels._conv_forward_generic(np, x64, w64, g, 1)),
+        (windows.conv_weight_grad(np, x, gy, g),
+         conv_kernels._conv_weight_grad_generic(np, x64, gy64, g, 1)),
+        (windows.conv_input_grad(np, gy, w, g),
+         conv_kernels._conv_input_grad_generic(np, gy64, w64, g, 1)),
+    ]
+    for got, expected in pairs:
+        assert got.dtype == np.float32 and got.flags.c_contiguous
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+    windows.release_workspace()
+
+
+def test_dispatch_rules():
+    """Few output positions per image: the whole-batch generic matmul; O > C >= 8: per-offset
+    input gradient (also strided); O <= C with stride 1: correlation; strided O <= C, small C,
+    groups, integers and other namespaces: generic."""
+    import array_api_strict as xs
+
+    big, small = window_geometry("t", (16, 16), 3, 1, 1), window_geometry("t", (7, 7), 3, 1, 1)
+    strided = window_geometry("t", (16, 16), 3, 2, 1)
+    x = np.zeros((2, 16, 16, 16), np.float32)
+    assert conv_kernels._per_image_pays(x, big) and not conv_kernels._per_image_pays(x, small)
+    assert not conv_kernels._per_image_pays(x.astype(np.int64), big)
+    assert not conv_kernels._per_image_pays(xs.asarray(x), big)
+
+    def path(o, c, geometry=big, groups=1, y=None):
+        y = np.zeros((1, 1), np.float32) if y is None else y
+        return conv_kernels._input_grad_path(y, np.zeros((o, c // groups, 3, 3)), geometry,
+                                             groups)
+
+    assert path(32, 16) == path(32, 16, strided) == path(9, 8) == "offsets"
+    assert path(16, 16) == path(8, 32) == path(32, 32, groups=2) == "correlation"
+    assert path(16, 16, strided) == path(6, 1) == path(8, 4) == path(32, 16, strided, 2) \
+        == "generic"
+    assert path(32, 16, y=np.zeros((1, 1), np.int64)) == "generic"
+    assert path(32, 16, y=xs.asarray(np.zeros((1, 1)))) == "generic"
+
+
+@pytest.mark.parametrize("dtype, size", [(np.float32, 32), (np.float64, 16), (np.float32, 10)])
+def test_channels_last_copy_in_blocks_of_channels(dtype, size):
+    """Channel planes 2 KiB apart (32x32 float32, 16x16 float64) are moved 16 channels at a
+    time; the result is the same plain moveaxis copy, also for a non-contiguous source."""
+    rng = np.random.default_rng(0)
+    src = rng.standard_normal((2, 37, size, size)).astype(dtype)
+    for source in (src, src[:, ::-1], src[..., ::2]):
+        dst = np.empty(source.shape[:1] + source.shape[2:] + source.shape[1:2], dtype)
+        conv_kernels._copy_channels_last(dst, source)
+        np.testing.assert_array_equal(dst, np.moveaxis(source, 1, -1))
 
 
 def _direct_max_route(gy, x, g):

@@ -1,0 +1,81 @@
+"""Run the image chunks of a NumPy conv kernel on every core.
+
+NumPy releases the GIL in its copies, adds and matmuls, so plain Python threads run chunks in
+parallel: the window copies, single-threaded in NumPy, then use both cores as PyTorch does.
+OpenBLAS is held to one thread while they run (through threadpoolctl): two of its threaded
+products at once would serialize on its lock and oversubscribe the cores. Each worker gets its
+own scratch buffers (they are thread-local), and results come back in chunk order, so sums over
+chunks are the same whatever the timing.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
+from typing import Callable, TypeVar
+
+Result = TypeVar("Result")
+ChunkFn = Callable[[int, int], Result]
+
+_pool_lock = threading.Lock()
+_pool: tuple[tuple[int, int], ThreadPoolExecutor] | None = None  # ((pid, threads), pool)
+
+
+def worker_count() -> int:
+    """Cores this process may run on (CPU affinity respected where the OS reports it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _executor(threads: int) -> ThreadPoolExecutor:
+    """The shared pool of `threads` threads, made anew in a forked child (a fork copies no
+    threads) or when the number of cores changed (CPU affinity)."""
+    global _pool
+    key = (os.getpid(), threads)
+    with _pool_lock:
+        if _pool is None or _pool[0] != key:
+            if _pool is not None and _pool[0][0] == key[0]:
+                _pool[1].shutdown(wait=False)
+            _pool = (key, ThreadPoolExecutor(threads, thread_name_prefix="graphgrad-conv"))
+        return _pool[1]
+
+
+@functools.cache
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _run_group(make_worker: Callable[[], ChunkFn], chunks: list[tuple[int, int]]) -> list:
+    work = make_worker()
+    return [work(start, stop) for start, stop in chunks]
+
+
+def map_chunks(count: int, step: int, make_worker: Callable[[], ChunkFn]) -> list:
+    """[work(start, stop) for each chunk of `step` items of range(count)], on every core.
+
+    `make_worker()` runs once in each thread that takes part and returns `work`: set-up such as
+    zeroing a scratch buffer happens once per thread, not once per chunk. Each thread takes a
+    contiguous run of chunks; the calling thread takes the first run itself.
+    """
+    chunks = [(start, min(start + step, count)) for start in range(0, count, step)]
+    groups = min(worker_count(), len(chunks))
+    if groups <= 1:
+        return _run_group(make_worker, chunks)
+    bounds = [len(chunks) * g // groups for g in range(groups + 1)]
+    runs = [chunks[lo:hi] for lo, hi in zip(bounds, bounds[1:])]
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        pool = _executor(worker_count() - 1)
+        futures = [pool.submit(_run_group, make_worker, run) for run in runs[1:]]
+        try:
+            results = _run_group(make_worker, runs[0])
+        finally:
+            wait(futures)  # never leave workers writing into buffers the caller lets go
+        for future in futures:
+            results.extend(future.result())
+    return results

@@ -1,0 +1,75 @@
+"""The conv kernels' chunk runner: order, per-thread set-up, errors, determinism, fork."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+
+import numpy as np
+import pytest
+
+from graphgrad.backend import chunks, conv_kernels
+from graphgrad.backend.windows import window_geometry
+
+
+@pytest.fixture
+def three_workers(monkeypatch):
+    monkeypatch.setattr(chunks, "worker_count", lambda: 3)
+
+
+def test_results_come_back_in_chunk_order_and_set_up_runs_once_per_thread(three_workers):
+    set_ups = []
+
+    def make_worker():
+        set_ups.append(threading.get_ident())
+        return lambda start, stop: (start, stop, threading.get_ident())
+
+    results = chunks.map_chunks(10, 3, make_worker)
+    assert [(a, b) for a, b, _ in results] == [(0, 3), (3, 6), (6, 9), (9, 10)]
+    assert len(set_ups) == 3  # three runs of chunks (1, 1 and 2 of the 4), each set up once
+    assert results[0][2] == threading.get_ident() in set_ups  # the caller took the first run
+
+
+def test_a_worker_error_reaches_the_caller_after_every_worker_finished(three_workers):
+    finished = []
+
+    def make_worker():
+        def work(start, stop):
+            if start == 3:
+                raise ValueError("chunk 3 failed")
+            finished.append(start)
+        return work
+
+    with pytest.raises(ValueError, match="chunk 3 failed"):
+        chunks.map_chunks(9, 3, make_worker)
+    assert sorted(finished) == [0, 6]
+
+
+def test_weight_gradient_is_bitwise_the_same_for_any_number_of_threads(monkeypatch):
+    """Partial sums are added in chunk order, so the threads' timing cannot change a bit."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((12, 8, 9, 9)).astype(np.float32)
+    y = rng.standard_normal((12, 16, 9, 9)).astype(np.float32)
+    g = window_geometry("test", (9, 9), 3, 1, 1)
+    monkeypatch.setattr(conv_kernels, "_CHUNK_BYTES", 1)  # one image per chunk
+    results = []
+    for workers in (1, 2, 3):
+        monkeypatch.setattr(chunks, "worker_count", lambda: workers)
+        results.append(conv_kernels._conv_weight_grad_channels_last(x, y, g))
+    assert all(np.array_equal(results[0], other) for other in results[1:])
+
+
+def _sum_in_child(queue):
+    results = chunks.map_chunks(6, 1, lambda: (lambda start, stop: start))
+    queue.put(sum(results))
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_a_forked_child_gets_a_pool_of_its_own(three_workers):
+    chunks.map_chunks(6, 1, lambda: (lambda start, stop: start))  # the parent's pool exists
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_sum_in_child, args=(queue,))
+    child.start()
+    child.join(timeout=30)
+    assert child.exitcode == 0 and queue.get(timeout=5) == 15
