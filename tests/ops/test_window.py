@@ -112,7 +112,7 @@ def test_channels_last_fast_path_matches_the_generic_path():
     windows.release_workspace()
 
 
-def test_weight_gradient_reuses_the_forward_windows_only_while_they_are_valid():
+def test_scratch_buffers_never_hand_one_kernel_what_another_left_there():
     """The kernels share reused scratch buffers, but no kernel takes what another left there:
     the weight gradient after a forward, after the input changed in place, or after another conv
     overwrote the buffers always equals a fresh computation."""
