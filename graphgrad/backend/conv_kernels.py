@@ -22,9 +22,10 @@ buffers (`window_arrays._scratch`): no page faults of fresh arrays, and no whole
     forward (at least 64 output positions per image, any groups):
         y_n (O, L) = W (O, C*K) @ windows_n (C*K, L), channels-first windows (runs of out_w)
     weight gradient (groups 1, at least 64 output positions):
-        W' (O, K*C) = sum_n y'_n (O, L) @ windows_n (L, K*C), channels-last windows (runs of
-        kernel_w * C, copied again: keeping the forward's whole window matrix costs more cache
-        misses than the copy)
+        W' = sum_n y'_n (O, L) @ windows_n^T, the windows copied again (keeping the forward's
+        whole window matrix costs more cache misses than the copy) in the layout with longer
+        contiguous runs: channels-last (L, K*C) rows of kernel_w * C, or channels-first
+        (C*K, L) runs of out_w (few channels, wide images: a first layer)
     input gradient, by `_input_grad_path`:
         "offsets" (groups 1, O > C >= 8): per kernel offset k, y'_last (n*L, O) @ W_k (O, C)
             added into a padded channels-last target. No window matrix. With stride 1 the
@@ -85,7 +86,7 @@ def conv_input_grad(xp, y, w, geometry: WindowGeometry, groups: int = 1):
 def conv_weight_grad(xp, x, y, geometry: WindowGeometry, groups: int = 1):
     """Adjoint of `conv_forward` in w: x (N, C, *in), y (N, O, *out) -> (O, C/G, *kernel)."""
     if groups == 1 and _per_image_pays(x, geometry):
-        return _conv_weight_grad_channels_last(x, y, geometry)
+        return _conv_weight_grad_per_image(x, y, geometry)
     return _conv_weight_grad_generic(xp, x, y, geometry, groups)
 
 
@@ -154,7 +155,10 @@ def _per_image_pays(x, geometry: WindowGeometry) -> bool:
 
 def _input_grad_path(y, w, geometry: WindowGeometry, groups: int) -> str:
     """"offsets" when the per-offset products have an inner size O > C and at least 8 output
-    columns C; else "correlation" for stride 1 (its inner size is K * O); else "generic"."""
+    columns C; else "correlation" for stride 1 (its inner size is K * O); else "generic" (its
+    big matmul uses OpenBLAS's threads; splitting the batch over Python threads, or into
+    cache-sized chunks, measured slower: the fold's K adds are bound by memory and loop
+    overhead)."""
     if not _numpy_float(y):
         return "generic"
     o, c = w.shape[0], w.shape[1] * groups
@@ -255,11 +259,24 @@ def _conv_forward_per_image(x, w, geometry: WindowGeometry, groups: int):
     return y.reshape((n, o) + geometry.out_size)
 
 
-def _conv_weight_grad_channels_last(x, y, geometry: WindowGeometry):
-    """Sum over images of y'_n (O, L) @ windows_n (L, K*C): y' is read NCHW, as it lies.
+def _channels_last_rows_pay(channels: int, geometry: WindowGeometry) -> bool:
+    """Whether channels-last windows copy longer contiguous runs than channels-first ones.
 
-    Channels-last windows (rows of kernel_w * C contiguous elements) are copied chunk by chunk
-    and multiplied while cached; this product orientation is the fastest of those tried.
+    Channels-last, a window row is kernel_w * C contiguous elements (dilation 1); channels-first,
+    a run is one output row (stride 1). Few channels and wide images (a first layer: C = 1,
+    5x5 kernels, 28 wide) copy faster channels-first.
+    """
+    run_last = geometry.kernel[-1] * channels if geometry.dilation[-1] == 1 else channels
+    run_first = geometry.out_size[-1] if geometry.stride[-1] == 1 else 1
+    return run_last >= run_first
+
+
+def _conv_weight_grad_per_image(x, y, geometry: WindowGeometry):
+    """Sum over images of y'_n (O, L) @ windows_n^T (L, C*K): y' is read NCHW, as it lies.
+
+    The windows are copied chunk by chunk, in whichever layout copies longer contiguous runs,
+    and multiplied while cached (channels-last: (L, K*C) rows; channels-first: a (C*K, L)
+    matrix BLAS reads transposed as it lies).
     """
     n, c, o = x.shape[0], x.shape[1], y.shape[1]
     positions = math.prod(geometry.out_size)
@@ -267,15 +284,22 @@ def _conv_weight_grad_channels_last(x, y, geometry: WindowGeometry):
     dtype = np.result_type(x, y)
     step = _images_per_chunk(n, positions * width * x.itemsize)
     y_mat = y.reshape(n, o, positions)
+    channels_last = _channels_last_rows_pay(c, geometry)
+    if channels_last:
+        windows_of, shape = _windows_channels_last, geometry.out_size + geometry.kernel + (c,)
+    else:
+        windows_of, shape = _windows_channels_first, (c,) + geometry.kernel + geometry.out_size
 
     def worker():
-        cols = _scratch((step,) + geometry.out_size + geometry.kernel + (c,), x.dtype)
+        cols = _scratch((step,) + shape, x.dtype)
         part = _scratch((step, o, width), dtype, "part")
 
         def work(start, stop):
             chunk, out = cols[:stop - start], part[:stop - start]
-            np.copyto(chunk, _windows_channels_last(x[start:stop], geometry))
-            np.matmul(y_mat[start:stop], chunk.reshape(-1, positions, width), out=out)
+            np.copyto(chunk, windows_of(x[start:stop], geometry))
+            windows = chunk.reshape(-1, positions, width) if channels_last else \
+                np.swapaxes(chunk.reshape(-1, width, positions), 1, 2)
+            np.matmul(y_mat[start:stop], windows, out=out)
             return out.sum(axis=0)
 
         return work
@@ -283,6 +307,8 @@ def _conv_weight_grad_channels_last(x, y, geometry: WindowGeometry):
     total = np.zeros((o, width), dtype)
     for partial in map_chunks(n, step, worker):  # in chunk order: the same sum every time
         total += partial
+    if not channels_last:
+        return total.reshape((o, c) + geometry.kernel)
     w = total.reshape((o,) + geometry.kernel + (c,))
     return np.ascontiguousarray(np.moveaxis(w, -1, 1))
 

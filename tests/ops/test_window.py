@@ -157,13 +157,14 @@ def fast_conv_cases(draw):
     return g, n, c, o, groups, draw(st.integers(0, 2**16))
 
 
-@given(fast_conv_cases(), st.sampled_from([1, 2048, 1 << 19]), st.sampled_from([1, 2, 3]))
-def test_numpy_fast_kernels_match_the_generic_path(case, chunk_bytes, workers):
+@given(fast_conv_cases(), st.sampled_from([1, 2048, 1 << 19]), st.sampled_from([1, 2, 3]),
+       st.booleans())
+def test_numpy_fast_kernels_match_the_generic_path(case, chunk_bytes, workers, channels_last):
     """Each NumPy fast kernel, called directly whatever the dispatch rules would pick, against
     the generic path of the strict backend (float64), with chunks of one image up to the whole
-    batch, run by one to three threads: the per-image forward (any groups), the channels-last
-    weight gradient, the per-offset input gradient (grid adds for stride 1, strided adds
-    otherwise) and the correlation one."""
+    batch, run by one to three threads: the per-image forward (any groups), the weight gradient
+    (channels-last and channels-first windows), the per-offset input gradient (grid adds for
+    stride 1, strided adds otherwise) and the correlation one."""
     import array_api_strict as xs
 
     g, n, c, o, groups, seed = case
@@ -176,8 +177,10 @@ def test_numpy_fast_kernels_match_the_generic_path(case, chunk_bytes, workers):
     ref_gx = back(conv_kernels.conv_input_grad(xs, xs.asarray(y), xs.asarray(w), g, groups))
     ref_gw = back(conv_kernels.conv_weight_grad(xs, xs.asarray(x), xs.asarray(y), g, groups))
     saved, saved_workers = conv_kernels._CHUNK_BYTES, chunks.worker_count
+    saved_layout = conv_kernels._channels_last_rows_pay
     conv_kernels._CHUNK_BYTES = chunk_bytes
     chunks.worker_count = lambda: workers
+    conv_kernels._channels_last_rows_pay = lambda channels, geometry: channels_last
     try:
         results = [("forward", conv_kernels._conv_forward_per_image(x, w, g, groups), ref_y)]
         if all(s == 1 for s in g.stride):
@@ -185,11 +188,12 @@ def test_numpy_fast_kernels_match_the_generic_path(case, chunk_bytes, workers):
                 y, w, g, groups), ref_gx))
         if groups == 1:
             results += [
-                ("weight", conv_kernels._conv_weight_grad_channels_last(x, y, g), ref_gw),
+                ("weight", conv_kernels._conv_weight_grad_per_image(x, y, g), ref_gw),
                 ("offsets", conv_kernels._conv_input_grad_by_offsets(y, w, g), ref_gx),
             ]
     finally:
         conv_kernels._CHUNK_BYTES, chunks.worker_count = saved, saved_workers
+        conv_kernels._channels_last_rows_pay = saved_layout
     for name, got, expected in results:
         assert got.shape == expected.shape and got.flags.c_contiguous, name
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10, err_msg=name)
@@ -244,6 +248,16 @@ def test_dispatch_rules():
         == "generic"
     assert path(32, 16, y=np.zeros((1, 1), np.int64)) == "generic"
     assert path(32, 16, y=xs.asarray(np.zeros((1, 1)))) == "generic"
+
+
+def test_weight_gradient_windows_take_the_layout_with_longer_runs():
+    """Channels-last rows are kernel_w * C long, channels-first runs one output row (stride 1)."""
+    first_layer = window_geometry("t", (28, 28), 5, 1, 2)
+    assert not conv_kernels._channels_last_rows_pay(1, first_layer)   # 5 < 28
+    assert conv_kernels._channels_last_rows_pay(16, window_geometry("t", (14, 14), 3, 1, 1))
+    assert conv_kernels._channels_last_rows_pay(1, window_geometry("t", (28, 28), 5, 2, 2))
+    assert not conv_kernels._channels_last_rows_pay(
+        4, window_geometry("t", (28, 28), 3, 1, 2, dilation=2))       # runs of C = 4 < 28
 
 
 @pytest.mark.parametrize("dtype, size", [(np.float32, 32), (np.float64, 16), (np.float32, 10)])
