@@ -207,6 +207,9 @@ class Optimizer:
                     )
             new_state[id(p)] = entry
         for index, group in enumerate(self.param_groups):
+            for key, default in {**COMMON_DEFAULTS, **type(self).defaults}.items():
+                if default is None and key not in groups[str(index)]:
+                    group[key] = None  # state_dict() leaves out options that are None
             for key, value in groups[str(index)].items():
                 value = np.asarray(value)
                 group[key] = value.item() if value.ndim == 0 else value

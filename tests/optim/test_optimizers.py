@@ -177,6 +177,22 @@ def test_state_dict_round_trip_restores_momentum(tmp_path):
     assert opt.param_groups[0]["lr"] == 0.1
 
 
+def test_load_state_dict_restores_an_option_that_was_none(tmp_path):
+    """state_dict() holds plain arrays, so it leaves out max_norm=None; loading it into an
+    optimizer with a max_norm must give None back, not keep the loader's value."""
+    from graphgrad.io import load, save
+
+    saved = SGD([param([1.0])], lr=0.1)
+    assert saved.param_groups[0]["max_norm"] is None
+    save({"opt": saved.state_dict()}, tmp_path / "o.npz")
+    loader = SGD([param([1.0])], lr=0.5, max_norm=1.0)
+    loader.load_state_dict(load(tmp_path / "o.npz")["opt"])
+    assert loader.param_groups[0]["max_norm"] is None and loader.param_groups[0]["lr"] == 0.1
+    clipped = SGD([param([1.0])], lr=0.1, max_norm=2.0)
+    loader.load_state_dict(clipped.state_dict())
+    assert loader.param_groups[0]["max_norm"] == 2.0
+
+
 def test_repr_lists_groups():
     opt = SGD([param([1.0]), param([2.0])], lr=0.1, momentum=0.5)
     assert "group 0: 2 tensors" in repr(opt) and "momentum=0.5" in repr(opt)
