@@ -23,6 +23,16 @@ _pool_lock = threading.Lock()
 _pool: tuple[tuple[int, int], ThreadPoolExecutor] | None = None  # ((pid, threads), pool)
 
 
+def _forget_pool_in_child() -> None:
+    """A forked child has none of the parent's threads, and a lock held at the fork stays held."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 def worker_count() -> int:
     """Cores this process may run on (CPU affinity respected where the OS reports it)."""
     try:
