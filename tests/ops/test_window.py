@@ -162,8 +162,8 @@ def fast_conv_cases(draw):
 def test_numpy_fast_kernels_match_the_generic_path(case, chunk_bytes, workers, channels_last):
     """Each NumPy fast kernel, called directly whatever the dispatch rules would pick, against
     the generic path of the strict backend (float64), with chunks of one image up to the whole
-    batch, run by one to three threads: the per-image forward (any groups), the weight gradient
-    (channels-last and channels-first windows), the per-offset input gradient (grid adds for
+    batch, run by one to three threads: the per-image and grid forwards (any groups), the weight
+    gradient (channels-last and channels-first windows), the per-offset input gradient (grid adds for
     stride 1, strided adds otherwise) and the correlation one."""
     import array_api_strict as xs
 
@@ -186,6 +186,8 @@ def test_numpy_fast_kernels_match_the_generic_path(case, chunk_bytes, workers, c
         if all(s == 1 for s in g.stride):
             results.append(("correlation", conv_kernels._conv_input_grad_as_correlation(
                 y, w, g, groups), ref_gx))
+            results.append(("grid forward", conv_kernels._conv_forward_grid(x, w, g, groups),
+                            ref_y))
         if groups == 1:
             results += [
                 ("weight", conv_kernels._conv_weight_grad_per_image(x, y, g), ref_gw),
@@ -248,6 +250,14 @@ def test_dispatch_rules():
         == "generic"
     assert path(32, 16, y=np.zeros((1, 1), np.int64)) == "generic"
     assert path(32, 16, y=xs.asarray(np.zeros((1, 1)))) == "generic"
+
+
+def test_grid_forward_only_where_few_columns_are_wasted():
+    """Stride 1 and less than 1/8 of the grid's columns past out_w: 32 of 34, not 14 of 16."""
+    assert conv_kernels._grid_pays(window_geometry("t", (32, 32), 3, 1, 1))
+    assert not conv_kernels._grid_pays(window_geometry("t", (14, 14), 3, 1, 1))
+    assert not conv_kernels._grid_pays(window_geometry("t", (32, 32), 3, 2, 1))
+    assert conv_kernels._grid_pays(window_geometry("t", (40,), 5, 1, 2))  # 1-D: nothing wasted
 
 
 def test_weight_gradient_windows_take_the_layout_with_longer_runs():
