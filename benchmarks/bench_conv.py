@@ -25,7 +25,7 @@ import tracemalloc
 import numpy as np
 
 import graphgrad as gg
-from graphgrad.backend import chunks, windows
+from graphgrad.backend import windows
 from graphgrad.composites.conv import conv2d
 from graphgrad.composites.pooling import max_pool2d
 
@@ -153,7 +153,7 @@ def main() -> None:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(1)
-        chunks.worker_count = lambda: 1  # graphgrad's conv chunks on this one thread too
+        gg.set_num_threads(1)  # graphgrad's conv chunks on this one thread too
         if torch is not None:
             torch.set_num_threads(1)
         CLOCK[0] = time.thread_time

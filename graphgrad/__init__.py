@@ -12,8 +12,9 @@ from .composites import (COMPOSITES, avg_pool2d, binary_cross_entropy,
                          conv_transpose2d, cross_entropy, dropout, local_conv2d, log_softmax,
                          lp_pool2d, lp_pool_channels, max_pool2d, max_pool_channels, maxout,
                          mse_loss, relu, sigmoid, softmax, tanh, tiled_conv2d)
+from .backend.chunks import get_num_threads
 from .config import (default_dtype, enable_grad, expand_composites, get_default_dtype, name_scope,
-                     no_grad, set_default_dtype, set_grad_enabled)
+                     no_grad, num_threads, set_default_dtype, set_grad_enabled, set_num_threads)
 from .errors import (BackwardError, DeviceError, DtypeError, GraphFreedError, GraphgradError,
                      ShapeError)
 from .factories import arange, full, ones, ones_like, randn, zeros, zeros_like

@@ -25,6 +25,7 @@ _grad_enabled: ContextVar[bool] = ContextVar("graphgrad_grad_enabled", default=T
 _expand_composites: ContextVar[bool] = ContextVar("graphgrad_expand_composites", default=False)
 _scope: ContextVar[tuple[Scope, ...]] = ContextVar("graphgrad_scope", default=())
 _default_dtype: ContextVar[str] = ContextVar("graphgrad_default_dtype", default="float32")
+_num_threads: ContextVar[int | None] = ContextVar("graphgrad_num_threads", default=None)
 _scope_ids = itertools.count(1)
 
 is_grad_enabled = _grad_enabled.get
@@ -92,3 +93,28 @@ def default_dtype(dtype: str):
     if str(dtype) not in ("float32", "float64"):
         raise ValueError(f"default_dtype: expected 'float32' or 'float64', got {dtype!r}")
     return _set(_default_dtype, str(dtype))
+
+
+requested_threads = _num_threads.get  # -> int | None (None: one thread per available core)
+
+
+def _thread_count(count, caller: str) -> int | None:
+    if count is None:
+        return None
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"{caller}: expected a positive int (or None for every core), got {count!r}")
+    return count
+
+
+def set_num_threads(count: int | None) -> None:
+    """Threads graphgrad's NumPy conv kernels run on (as `torch.set_num_threads`).
+
+    None, the default, means one per core this process may run on. Like every switch here it
+    holds for the calling thread (and asyncio task); `gg.get_num_threads()` tells the value.
+    """
+    _num_threads.set(_thread_count(count, "set_num_threads"))
+
+
+def num_threads(count: int | None):
+    """Context manager form of `set_num_threads`: `with gg.num_threads(1): ...`."""
+    return _set(_num_threads, _thread_count(count, "num_threads"))

@@ -8,6 +8,7 @@ import threading
 import numpy as np
 import pytest
 
+import graphgrad as gg
 from graphgrad.backend import chunks, conv_kernels
 from graphgrad.backend.windows import window_geometry
 
@@ -73,3 +74,23 @@ def test_a_forked_child_gets_a_pool_of_its_own(three_workers):
     child.start()
     child.join(timeout=30)
     assert child.exitcode == 0 and queue.get(timeout=5) == 15
+
+
+def test_set_num_threads_holds_the_kernels_to_that_many_threads():
+    """`gg.num_threads(1)` (PyTorch's set_num_threads) runs every chunk on the calling thread;
+    the setting is restored after the block; nonsense is refused with the valid range."""
+    threads = set()
+
+    def make_worker():
+        return lambda start, stop: threads.add(threading.get_ident())
+
+    with gg.num_threads(1):
+        assert gg.get_num_threads() == 1
+        chunks.map_chunks(8, 1, make_worker)
+    assert threads == {threading.get_ident()}
+    assert gg.get_num_threads() == chunks.available_cores()
+    with gg.num_threads(3):
+        assert gg.get_num_threads() == 3
+    for bad in (0, -2, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="expected a positive int"):
+            gg.set_num_threads(bad)

@@ -16,6 +16,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Callable, TypeVar
 
+from .. import config
+
 Result = TypeVar("Result")
 ChunkFn = Callable[[int, int], Result]
 
@@ -33,12 +35,21 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_in_child)
 
 
-def worker_count() -> int:
+def available_cores() -> int:
     """Cores this process may run on (CPU affinity respected where the OS reports it)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def worker_count() -> int:
+    """Threads a kernel runs on: `gg.set_num_threads(n)`, else one per available core."""
+    requested = config.requested_threads()
+    return available_cores() if requested is None else requested
+
+
+get_num_threads = worker_count  # the public name (PyTorch's)
 
 
 def _executor(threads: int) -> ThreadPoolExecutor:
