@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
-from graphgrad.backend import chunks, conv_kernels
+from graphgrad.backend import chunks, conv_numpy
 from graphgrad.backend.windows import window_geometry
 
 
@@ -52,11 +52,11 @@ def test_weight_gradient_is_bitwise_the_same_for_any_number_of_threads(monkeypat
     x = rng.standard_normal((12, 8, 9, 9)).astype(np.float32)
     y = rng.standard_normal((12, 16, 9, 9)).astype(np.float32)
     g = window_geometry("test", (9, 9), 3, 1, 1)
-    monkeypatch.setattr(conv_kernels, "_CHUNK_BYTES", 1)  # one image per chunk
+    monkeypatch.setattr(conv_numpy, "_CHUNK_BYTES", 1)  # one image per chunk
     results = []
     for workers in (1, 2, 3):
         monkeypatch.setattr(chunks, "worker_count", lambda: workers)
-        results.append(conv_kernels._conv_weight_grad_per_image(x, y, g))
+        results.append(conv_numpy._conv_weight_grad_per_image(x, y, g))
     assert all(np.array_equal(results[0], other) for other in results[1:])
 
 

@@ -1,11 +1,11 @@
 """Sliding windows on arrays: the backend side of convolution and pooling (one import point).
 
-Three modules, one concern each:
+Four modules, one concern each:
 - `window_arrays`: geometry (`window_geometry`, `WindowGeometry`), padding, `unfold` (im2col) and
   its adjoint `fold` (col2im), and the reusable NumPy scratch buffer;
-- `conv_kernels`: the three linear maps of a convolution (forward, input and weight gradients),
-  a generic array-API path and NumPy fast paths that run chunks of images on every core
-  (`chunks`); `reference_conv` for tests;
+- `conv_kernels`: the three linear maps of a convolution (forward, input and weight gradients):
+  which path runs, the generic array-API path, and `reference_conv` for tests;
+- `conv_numpy`: their NumPy fast paths, chunks of images run on every core (`chunks`);
 - `pool_kernels`: max and sum pooling and their gradients, on strided views (no window copy).
 
 NumPy and any array-API namespace (CuPy, array_api_strict) run the same functions; NumPy-only

@@ -56,9 +56,7 @@ def _conv_weight_grad_expand(x, y, *, geometry: WindowGeometry, groups: int):
     return reshape(reduce_sum(per_image, axis=0), (o, c // groups) + geometry.kernel)
 
 
-# The VJPs skip a gradient nobody wants (a conv's data input rarely requires one) and compute the
-# kernel-side term first: on NumPy it reuses the window matrix the forward left in the scratch
-# buffer, which the other term then overwrites (see graphgrad/backend/conv_kernels.py).
+# The VJPs skip a gradient nobody wants (a conv's data input rarely requires one).
 def _conv_vjp(g, out, x, w, *, geometry: WindowGeometry, groups: int):
     gw = conv_weight_grad(x, g, geometry=geometry, groups=groups) if w.requires_grad else None
     gx = conv_transpose(g, w, geometry=geometry, groups=groups) if x.requires_grad else None

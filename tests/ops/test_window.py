@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import graphgrad as gg
-from graphgrad.backend import chunks, conv_kernels, window_arrays, windows
+from graphgrad.backend import chunks, conv_kernels, conv_numpy, window_arrays, windows
 from graphgrad.backend.windows import window_geometry
 from graphgrad.errors import ShapeError
 from graphgrad.ops import window as W
@@ -96,8 +96,8 @@ def test_channels_last_fast_path_matches_the_generic_path():
         x = rng.standard_normal((3, 8, 12, 9)).astype(dtype)
         w = rng.standard_normal((4, 8, 3, 2)).astype(dtype)
         g = window_geometry("test", (12, 9), (3, 2), 1, ((1, 2), (0, 1)), (2, 1))
-        assert conv_kernels._per_image_pays(x, g)
-        assert conv_kernels._input_grad_path(x, w, g, 1) == "correlation"
+        assert conv_numpy._per_image_pays(x, g)
+        assert conv_numpy._input_grad_path(x, w, g, 1) == "correlation"
         y = windows.conv_forward(np, x, w, g)
         assert y.dtype == dtype and y.flags.c_contiguous
         np.testing.assert_allclose(y, windows.reference_conv(x, w, padding=g.padding,
@@ -121,7 +121,7 @@ def test_scratch_buffers_never_hand_one_kernel_what_another_left_there():
     w = rng.standard_normal((4, 8, 3, 3)).astype(np.float32)
     g = window_geometry("test", (10, 10), 3, 1, 1)
     gy = rng.standard_normal((2, 4, 10, 10)).astype(np.float32)
-    assert conv_kernels._per_image_pays(x, g)  # the fast paths, which use the scratch buffers
+    assert conv_numpy._per_image_pays(x, g)  # the fast paths, which use the scratch buffers
 
     def fresh(x_):
         windows.release_workspace()
@@ -176,26 +176,26 @@ def test_numpy_fast_kernels_match_the_generic_path(case, chunk_bytes, workers, c
     ref_y = back(conv_kernels.conv_forward(xs, xs.asarray(x), xs.asarray(w), g, groups))
     ref_gx = back(conv_kernels.conv_input_grad(xs, xs.asarray(y), xs.asarray(w), g, groups))
     ref_gw = back(conv_kernels.conv_weight_grad(xs, xs.asarray(x), xs.asarray(y), g, groups))
-    saved, saved_workers = conv_kernels._CHUNK_BYTES, chunks.worker_count
-    saved_layout = conv_kernels._channels_last_rows_pay
-    conv_kernels._CHUNK_BYTES = chunk_bytes
+    saved, saved_workers = conv_numpy._CHUNK_BYTES, chunks.worker_count
+    saved_layout = conv_numpy._channels_last_rows_pay
+    conv_numpy._CHUNK_BYTES = chunk_bytes
     chunks.worker_count = lambda: workers
-    conv_kernels._channels_last_rows_pay = lambda channels, geometry: channels_last
+    conv_numpy._channels_last_rows_pay = lambda channels, geometry: channels_last
     try:
-        results = [("forward", conv_kernels._conv_forward_per_image(x, w, g, groups), ref_y)]
+        results = [("forward", conv_numpy._conv_forward_per_image(x, w, g, groups), ref_y)]
         if all(s == 1 for s in g.stride):
-            results.append(("correlation", conv_kernels._conv_input_grad_as_correlation(
+            results.append(("correlation", conv_numpy._conv_input_grad_as_correlation(
                 y, w, g, groups), ref_gx))
-            results.append(("grid forward", conv_kernels._conv_forward_grid(x, w, g, groups),
+            results.append(("grid forward", conv_numpy._conv_forward_grid(x, w, g, groups),
                             ref_y))
         if groups == 1:
             results += [
-                ("weight", conv_kernels._conv_weight_grad_per_image(x, y, g), ref_gw),
-                ("offsets", conv_kernels._conv_input_grad_by_offsets(y, w, g), ref_gx),
+                ("weight", conv_numpy._conv_weight_grad_per_image(x, y, g), ref_gw),
+                ("offsets", conv_numpy._conv_input_grad_by_offsets(y, w, g), ref_gx),
             ]
     finally:
-        conv_kernels._CHUNK_BYTES, chunks.worker_count = saved, saved_workers
-        conv_kernels._channels_last_rows_pay = saved_layout
+        conv_numpy._CHUNK_BYTES, chunks.worker_count = saved, saved_workers
+        conv_numpy._channels_last_rows_pay = saved_layout
     for name, got, expected in results:
         assert got.shape == expected.shape and got.flags.c_contiguous, name
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10, err_msg=name)
@@ -210,8 +210,8 @@ def test_fast_paths_on_the_benchmark_shape_in_float32():
     w = (rng.standard_normal((32, 16, 3, 3)) * 0.1).astype(np.float32)
     g = window_geometry("test", (14, 14), 3, 1, 1)
     gy = rng.standard_normal((4, 32, 14, 14)).astype(np.float32)
-    assert conv_kernels._per_image_pays(x, g)
-    assert conv_kernels._input_grad_path(gy, w, g, 1) == "offsets"
+    assert conv_numpy._per_image_pays(x, g)
+    assert conv_numpy._input_grad_path(gy, w, g, 1) == "offsets"
     x64, w64, gy64 = x.astype(np.float64), w.astype(np.float64), gy.astype(np.float64)
     pairs = [
         (windows.conv_forward(np, x, w, g), conv_kernels._conv_forward_generic(np, x64, w64, g, 1)),
@@ -235,13 +235,13 @@ def test_dispatch_rules():
     big, small = window_geometry("t", (16, 16), 3, 1, 1), window_geometry("t", (7, 7), 3, 1, 1)
     strided = window_geometry("t", (16, 16), 3, 2, 1)
     x = np.zeros((2, 16, 16, 16), np.float32)
-    assert conv_kernels._per_image_pays(x, big) and not conv_kernels._per_image_pays(x, small)
-    assert not conv_kernels._per_image_pays(x.astype(np.int64), big)
-    assert not conv_kernels._per_image_pays(xs.asarray(x), big)
+    assert conv_numpy._per_image_pays(x, big) and not conv_numpy._per_image_pays(x, small)
+    assert not conv_numpy._per_image_pays(x.astype(np.int64), big)
+    assert not conv_numpy._per_image_pays(xs.asarray(x), big)
 
     def path(o, c, geometry=big, groups=1, y=None):
         y = np.zeros((1, 1), np.float32) if y is None else y
-        return conv_kernels._input_grad_path(y, np.zeros((o, c // groups, 3, 3)), geometry,
+        return conv_numpy._input_grad_path(y, np.zeros((o, c // groups, 3, 3)), geometry,
                                              groups)
 
     assert path(32, 16) == path(32, 16, strided) == path(9, 8) == "offsets"
@@ -254,19 +254,19 @@ def test_dispatch_rules():
 
 def test_grid_forward_only_where_few_columns_are_wasted():
     """Stride 1 and less than 1/8 of the grid's columns past out_w: 32 of 34, not 14 of 16."""
-    assert conv_kernels._grid_pays(window_geometry("t", (32, 32), 3, 1, 1))
-    assert not conv_kernels._grid_pays(window_geometry("t", (14, 14), 3, 1, 1))
-    assert not conv_kernels._grid_pays(window_geometry("t", (32, 32), 3, 2, 1))
-    assert conv_kernels._grid_pays(window_geometry("t", (40,), 5, 1, 2))  # 1-D: nothing wasted
+    assert conv_numpy._grid_pays(window_geometry("t", (32, 32), 3, 1, 1))
+    assert not conv_numpy._grid_pays(window_geometry("t", (14, 14), 3, 1, 1))
+    assert not conv_numpy._grid_pays(window_geometry("t", (32, 32), 3, 2, 1))
+    assert conv_numpy._grid_pays(window_geometry("t", (40,), 5, 1, 2))  # 1-D: nothing wasted
 
 
 def test_weight_gradient_windows_take_the_layout_with_longer_runs():
     """Channels-last rows are kernel_w * C long, channels-first runs one output row (stride 1)."""
     first_layer = window_geometry("t", (28, 28), 5, 1, 2)
-    assert not conv_kernels._channels_last_rows_pay(1, first_layer)   # 5 < 28
-    assert conv_kernels._channels_last_rows_pay(16, window_geometry("t", (14, 14), 3, 1, 1))
-    assert conv_kernels._channels_last_rows_pay(1, window_geometry("t", (28, 28), 5, 2, 2))
-    assert not conv_kernels._channels_last_rows_pay(
+    assert not conv_numpy._channels_last_rows_pay(1, first_layer)   # 5 < 28
+    assert conv_numpy._channels_last_rows_pay(16, window_geometry("t", (14, 14), 3, 1, 1))
+    assert conv_numpy._channels_last_rows_pay(1, window_geometry("t", (28, 28), 5, 2, 2))
+    assert not conv_numpy._channels_last_rows_pay(
         4, window_geometry("t", (28, 28), 3, 1, 2, dilation=2))       # runs of C = 4 < 28
 
 
@@ -278,7 +278,7 @@ def test_channels_last_copy_in_blocks_of_channels(dtype, size):
     src = rng.standard_normal((2, 37, size, size)).astype(dtype)
     for source in (src, src[:, ::-1], src[..., ::2]):
         dst = np.empty(source.shape[:1] + source.shape[2:] + source.shape[1:2], dtype)
-        conv_kernels._copy_channels_last(dst, source)
+        conv_numpy._copy_channels_last(dst, source)
         np.testing.assert_array_equal(dst, np.moveaxis(source, 1, -1))
 
 

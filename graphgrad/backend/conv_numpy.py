@@ -1,0 +1,415 @@
+"""NumPy fast paths of the three conv kernels (floating point); `conv_kernels` dispatches.
+
+They work on chunks of images small enough (`_CHUNK_BYTES`,
+a core's L2 here) that what a chunk pads and copies is still cached when the matmul reads it,
+and they multiply image by image: products this small often run in OpenBLAS's small-matrix
+kernels (no packing of the operands), and each lands where it belongs in the NCHW result. The
+chunks run on every core (`chunks.map_chunks`: NumPy releases the GIL in copies and matmuls;
+the copies would otherwise stay on one core). Temporaries come from each thread's reused scratch
+buffers (`window_arrays._scratch`): no page faults of fresh arrays, and no whole window matrix
+(peak memory well below one).
+
+    forward (at least 64 output positions per image, any groups):
+        y_n (O, L) = W (O, C*K) @ windows_n (C*K, L), channels-first windows (runs of out_w);
+        with stride 1 and less than 1/8 of the columns wasted, on a grid as wide as the padded
+        input instead (`_conv_forward_grid`: each window row one long contiguous run)
+    weight gradient (groups 1, at least 64 output positions):
+        W' = sum_n y'_n (O, L) @ windows_n^T, the windows copied again (keeping the forward's
+        whole window matrix costs more cache misses than the copy) in the layout with longer
+        contiguous runs: channels-last (L, K*C) rows of kernel_w * C, or channels-first
+        (C*K, L) runs of out_w (few channels, wide images: a first layer)
+    input gradient, by `_input_grad_path`:
+        "offsets" (groups 1, O > C >= 8): per kernel offset k, y'_last (n*L, O) @ W_k (O, C)
+            added into a padded channels-last target. No window matrix. With stride 1 the
+            products are taken on a grid as wide as the padded input, so each add is one
+            contiguous run per image (NumPy adds strided rows several times slower)
+        "correlation" (stride 1, O <= C): the forward again, of y' with the flipped,
+            transposed kernel (its products have K*O inner terms, the offsets' only O)
+        else the generic matmul + fold
+
+Below 64 output positions per image (deep 7x7 layers) the per-image products get too thin and
+the forward and weight gradient take the generic whole-batch matmul instead.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .chunks import map_chunks
+from .window_arrays import (WindowGeometry, _is_numpy, _offsets, _scratch, _window_slices,
+                            crop_spatial)
+
+_CHUNK_BYTES = 1 << 20  # a core's L2 here; 512 KiB paid more per-chunk NumPy calls (10-30 us each)
+_ALIASING_STRIDE = 2048  # bytes: channel planes this far apart share one or two L1 cache sets
+_CHANNEL_BLOCK = 16
+
+_MIN_POSITIONS = 64  # output positions per image below which one whole-batch matmul wins
+_MIN_OFFSET_CHANNELS = 8  # input channels below which the per-offset products are too narrow
+
+
+def _numpy_float(a) -> bool:
+    return _is_numpy(a) and a.dtype.kind == "f"
+
+
+def _per_image_pays(x, geometry: WindowGeometry) -> bool:
+    """NumPy floating point, and images with enough output positions for per-image matmuls.
+
+    Below 64 positions (deep layers: 7x7) the per-image products are too thin and one matmul
+    over the whole batch's window matrix is faster (16x256x7x7, 256 filters: 11.2 vs 12.6 ms).
+    """
+    return _numpy_float(x) and math.prod(geometry.out_size) >= _MIN_POSITIONS
+
+
+def _input_grad_path(y, w, geometry: WindowGeometry, groups: int) -> str:
+    """"offsets" when the per-offset products have an inner size O > C and at least 8 output
+    columns C; else "correlation" for stride 1 (its inner size is K * O); else "generic" (its
+    big matmul uses OpenBLAS's threads; splitting the batch over Python threads, or into
+    cache-sized chunks, measured slower: the fold's K adds are bound by memory and loop
+    overhead)."""
+    if not _numpy_float(y):
+        return "generic"
+    o, c = w.shape[0], w.shape[1] * groups
+    if groups == 1 and o > c >= _MIN_OFFSET_CHANNELS:
+        return "offsets"
+    if all(s == 1 for s in geometry.stride) and o <= c:
+        return "correlation"
+    return "generic"
+
+
+def _padded_size(geometry: WindowGeometry) -> tuple[int, ...]:
+    return tuple(s + lo + hi for s, (lo, hi) in zip(geometry.in_size, geometry.padding))
+
+
+def _interior(geometry: WindowGeometry) -> tuple[slice, ...]:
+    """Where the input's spatial axes lie in a padded copy (after one leading axis)."""
+    return (slice(None),) + tuple(
+        slice(lo, lo + s) for s, (lo, _) in zip(geometry.in_size, geometry.padding))
+
+
+def _images_per_chunk(n: int, bytes_per_image: int) -> int:
+    """Images per chunk, so that what a chunk writes is still cached when it is read back."""
+    return max(1, min(n, _CHUNK_BYTES // max(bytes_per_image, 1)))
+
+
+def _copy_channels_last(dst, src) -> None:
+    """dst (N, *sp, C) <- src (N, C, *sp).
+
+    Channel planes a multiple of 2 KiB apart fall into one or two L1 cache sets: gathering all C
+    of them at once thrashes (32x64x32x32 float32: 6 ms instead of 2), 16 at a time does not.
+    """
+    moved = _to_channels_last(src)
+    c = src.shape[1]
+    if c <= _CHANNEL_BLOCK or src.strides[1] % _ALIASING_STRIDE:
+        np.copyto(dst, moved)
+        return
+    for start in range(0, c, _CHANNEL_BLOCK):
+        block = slice(start, start + _CHANNEL_BLOCK)
+        np.copyto(dst[..., block], moved[..., block])
+
+
+def _read_only_view(base, shape, strides):
+    """`as_strided(base, shape, strides, writeable=False)` at a tenth of its cost (it runs once
+    per chunk): the ndarray constructor on base's memory (offsets are within base's bounds)."""
+    view = np.ndarray(shape, base.dtype, base, 0, strides)
+    view.flags.writeable = False
+    return view
+
+
+def _to_channels_last(a):
+    """(N, C, *sp) -> (N, *sp, C) view (`np.moveaxis` costs microseconds of axis checks)."""
+    return a.transpose((0,) + tuple(range(2, a.ndim)) + (1,))
+
+
+def _from_channels_last(a):
+    """(N, *sp, C) -> (N, C, *sp) view."""
+    return a.transpose((0, a.ndim - 1) + tuple(range(1, a.ndim - 1)))
+
+
+def _windows_channels_first(x, geometry: WindowGeometry):
+    """Read-only view (N, C, *kernel, *out) of the windows of x, zero-padded in the scratch."""
+    padded = _scratch(x.shape[:2] + _padded_size(geometry), x.dtype, "padded")
+    padded.fill(0)
+    padded[(slice(None),) + _interior(geometry)] = x
+    st = padded.strides
+    return _read_only_view(
+        padded, x.shape[:2] + geometry.kernel + geometry.out_size,
+        st[:2] + tuple(t * d for t, d in zip(st[2:], geometry.dilation))
+        + tuple(t * s for t, s in zip(st[2:], geometry.stride)))
+
+
+def _windows_channels_last(x, geometry: WindowGeometry):
+    """Read-only view (N, *out, *kernel, C) of the windows of a padded channels-last copy of x:
+    a window row is kernel_w * C contiguous elements (dilation 1)."""
+    n, c = x.shape[0], x.shape[1]
+    nd = len(geometry.kernel)
+    padded = _scratch((n,) + _padded_size(geometry) + (c,), x.dtype, "padded")
+    padded.fill(0)
+    _copy_channels_last(padded[_interior(geometry)], x)
+    st = padded.strides
+    return _read_only_view(
+        padded,
+        (n,) + geometry.out_size + geometry.kernel + (c,),
+        (st[0],) + tuple(t * s for t, s in zip(st[1:1 + nd], geometry.stride))
+        + tuple(t * d for t, d in zip(st[1:1 + nd], geometry.dilation)) + (st[-1],))
+
+
+def _conv_forward_per_image(x, w, geometry: WindowGeometry, groups: int):
+    """y_n (O, L) = W (O, C*K) @ windows_n (C*K, L) for each image n (per group).
+
+    Chunks of images (on every core): each is padded and its windows copied into the thread's
+    scratch, and multiplied while cached;
+    each product lands in y (N, O, L) as it lies, with no transposed copy of the output.
+    """
+    n, c, o = x.shape[0], x.shape[1], w.shape[0]
+    positions = math.prod(geometry.out_size)
+    width = c // groups * math.prod(geometry.kernel)
+    kernel = w.reshape(groups, o // groups, -1)                      # (G, O/G, C/G*K)
+    y = np.empty((n, o, positions), np.result_type(x, w))
+    step = _images_per_chunk(n, positions * c * math.prod(geometry.kernel) * x.itemsize)
+
+    def worker():
+        cols = _scratch((step, c) + geometry.kernel + geometry.out_size, x.dtype)
+
+        def work(start, stop):
+            chunk = cols[:stop - start]
+            np.copyto(chunk, _windows_channels_first(x[start:stop], geometry))
+            np.matmul(kernel, chunk.reshape(stop - start, groups, width, positions),
+                      out=y[start:stop].reshape(stop - start, groups, o // groups, positions))
+
+        return work
+
+    map_chunks(n, step, worker)
+    return y.reshape((n, o) + geometry.out_size)
+
+
+def _grid(geometry: WindowGeometry) -> tuple[tuple[int, ...], tuple[int, ...], list[int]]:
+    """Stride 1: output positions on a grid as wide as the padded input.
+
+    The outer spatial axis has its output size, the inner ones their padded size, so a window
+    offset is one flat shift of the padded image: (padded size, grid, pitch of each axis in
+    elements of one channel plane). Grid positions past out_size are dropped afterwards.
+    """
+    padded = _padded_size(geometry)
+    grid = geometry.out_size[:1] + padded[1:]
+    return padded, grid, [math.prod(padded[axis + 1:]) for axis in range(len(padded))]
+
+
+def _grid_pays(geometry: WindowGeometry) -> bool:
+    """Stride 1 and less than 1/8 of the grid's columns dropped: the long-run window copy then
+    outweighs the matmul's extra columns (32x64x32x32: 16 vs 18.6 ms on two threads; at 14 of
+    16 columns kept, 64x16x14x14, the two measured within noise of each other)."""
+    if any(s != 1 for s in geometry.stride):
+        return False
+    _, grid, _ = _grid(geometry)
+    return 8 * (math.prod(grid) - math.prod(geometry.out_size)) < math.prod(grid)
+
+
+def _conv_forward_grid(x, w, geometry: WindowGeometry, groups: int):
+    """Stride 1: y_n on the grid (O, G) = W (O, C*K) @ windows_n (C*K, G), G grid positions.
+
+    Each window row is one contiguous run of the padded image (G elements, shifted by the
+    kernel offset), so the window copy moves long runs instead of runs of out_w; the matmul
+    does (padded_w / out_w - 1) extra work on the dropped columns.
+    """
+    n, c, o = x.shape[0], x.shape[1], w.shape[0]
+    padded, grid, pitches = _grid(geometry)
+    plane, span, k = math.prod(padded), math.prod(grid), math.prod(geometry.kernel)
+    reach = sum((kk - 1) * d * p for kk, d, p in zip(geometry.kernel, geometry.dilation, pitches))
+    tail = max(0, reach + span - plane)                # the last plane's dropped columns read on
+    dtype = np.result_type(x, w)
+    width = c // groups * k
+    kernel = w.reshape(groups, o // groups, -1)                      # (G, O/G, C/G*K)
+    y = np.empty((n, o) + geometry.out_size, dtype)
+    crop = (slice(None), slice(None), slice(None)) + tuple(
+        slice(0, s) for s in geometry.out_size[1:])
+    interior = (slice(None),) + _interior(geometry)
+    item = x.itemsize
+    step = _images_per_chunk(n, (c * k + o) * span * item)
+
+    def worker():
+        flat = _scratch((step * c * plane + tail,), x.dtype, "padded")
+        cols = _scratch((step, c) + geometry.kernel + (span,), x.dtype)
+        y_grid = _scratch((step, o, span), dtype, "grid")
+
+        def work(start, stop):
+            m = stop - start
+            padded_x = flat[:m * c * plane].reshape((m, c) + padded)
+            padded_x.fill(0)
+            flat[m * c * plane:m * c * plane + tail] = 0
+            padded_x[interior] = x[start:stop]
+            windows = _read_only_view(
+                flat, (m, c) + geometry.kernel + (span,),
+                (c * plane * item, plane * item)
+                + tuple(d * p * item for d, p in zip(geometry.dilation, pitches)) + (item,))
+            chunk, out = cols[:m], y_grid[:m]
+            np.copyto(chunk, windows)
+            np.matmul(kernel, chunk.reshape(m, groups, width, span),
+                      out=out.reshape(m, groups, o // groups, span))
+            np.copyto(y[start:stop], out.reshape((m, o) + grid)[crop])
+
+        return work
+
+    map_chunks(n, step, worker)
+    return y
+
+
+def _channels_last_rows_pay(channels: int, geometry: WindowGeometry) -> bool:
+    """Whether channels-last windows copy longer contiguous runs than channels-first ones.
+
+    Channels-last, a window row is kernel_w * C contiguous elements (dilation 1); channels-first,
+    a run is one output row (stride 1). Few channels and wide images (a first layer: C = 1,
+    5x5 kernels, 28 wide) copy faster channels-first.
+    """
+    run_last = geometry.kernel[-1] * channels if geometry.dilation[-1] == 1 else channels
+    run_first = geometry.out_size[-1] if geometry.stride[-1] == 1 else 1
+    return run_last >= run_first
+
+
+def _conv_weight_grad_per_image(x, y, geometry: WindowGeometry):
+    """Sum over images of y'_n (O, L) @ windows_n^T (L, C*K): y' is read NCHW, as it lies.
+
+    The windows are copied chunk by chunk, in whichever layout copies longer contiguous runs,
+    and multiplied while cached (channels-last: (L, K*C) rows; channels-first: a (C*K, L)
+    matrix BLAS reads transposed as it lies).
+    """
+    n, c, o = x.shape[0], x.shape[1], y.shape[1]
+    positions = math.prod(geometry.out_size)
+    width = math.prod(geometry.kernel) * c
+    dtype = np.result_type(x, y)
+    step = _images_per_chunk(n, positions * width * x.itemsize)
+    y_mat = y.reshape(n, o, positions)
+    channels_last = _channels_last_rows_pay(c, geometry)
+    if channels_last:
+        windows_of, shape = _windows_channels_last, geometry.out_size + geometry.kernel + (c,)
+    else:
+        windows_of, shape = _windows_channels_first, (c,) + geometry.kernel + geometry.out_size
+
+    def worker():
+        cols = _scratch((step,) + shape, x.dtype)
+        part = _scratch((step, o, width), dtype, "part")
+
+        def work(start, stop):
+            chunk, out = cols[:stop - start], part[:stop - start]
+            np.copyto(chunk, windows_of(x[start:stop], geometry))
+            windows = chunk.reshape(-1, positions, width) if channels_last else \
+                np.swapaxes(chunk.reshape(-1, width, positions), 1, 2)
+            np.matmul(y_mat[start:stop], windows, out=out)
+            return out.sum(axis=0)
+
+        return work
+
+    total = np.zeros((o, width), dtype)
+    for partial in map_chunks(n, step, worker):  # in chunk order: the same sum every time
+        total += partial
+    if not channels_last:
+        return total.reshape((o, c) + geometry.kernel)
+    w = total.reshape((o,) + geometry.kernel + (c,))
+    return np.ascontiguousarray(np.moveaxis(w, -1, 1))
+
+
+def _conv_input_grad_by_offsets(y, w, geometry: WindowGeometry):
+    """Per kernel offset k: y' (n*L, O) @ W_k (O, C), added into a padded channels-last target.
+
+    No window matrix. Chunks of images keep y', the products and the target cached. With stride
+    1 the products are computed on a grid as wide as the padded input (zero rows of y' beyond
+    out_w), so that each offset's add is one contiguous run per image, shifted by the offset's
+    flat position: NumPy adds strided rows several times slower.
+    """
+    if any(s != 1 for s in geometry.stride):
+        return _conv_input_grad_by_offsets_strided(y, w, geometry)
+    n, o, c = y.shape[0], y.shape[1], w.shape[1]
+    padded, grid, plane_pitches = _grid(geometry)
+    pitches = [p * c for p in plane_pitches]           # channels-last: c elements per position
+    shifts = [sum(k * d * p for k, d, p in zip(offset, geometry.dilation, pitches))
+              for offset in _offsets(geometry.kernel)]
+    span, image = math.prod(grid) * c, math.prod(padded) * c
+    pitch = max(image, max(shifts) + span)             # room for the zero tails of the grid
+    dtype = np.result_type(y, w)
+    kernels = np.moveaxis(w, (0, 1), (-2, -1)).reshape(-1, o, c)    # (K, O, C)
+    x = np.empty((n, c) + geometry.in_size, dtype)
+    step = _images_per_chunk(n, (math.prod(grid) * o + span + pitch) * dtype.itemsize)
+    corner = (slice(None),) + tuple(slice(0, s) for s in geometry.out_size)
+    interior = _interior(geometry)
+
+    def worker():
+        y_grid = _scratch((step,) + grid + (o,), dtype, "grid")
+        y_grid.fill(0)                                 # zero outside the out_size corner
+        part = _scratch((step, span), dtype, "part")
+        target = _scratch((step, pitch), dtype, "target")
+
+        def work(start, stop):
+            g, p, t = y_grid[:stop - start], part[:stop - start], target[:stop - start]
+            _copy_channels_last(g[corner], y[start:stop])
+            t.fill(0)
+            g_mat, p_mat = g.reshape(-1, o), p.reshape(-1, c)
+            for shift, kernel in zip(shifts, kernels):
+                np.matmul(g_mat, kernel, out=p_mat)
+                view = t[:, shift:shift + span]
+                np.add(view, p, out=view)
+            inner = t[:, :image].reshape((stop - start,) + padded + (c,))
+            np.copyto(x[start:stop], _from_channels_last(inner[interior]))
+
+        return work
+
+    map_chunks(n, step, worker)
+    return x
+
+
+def _conv_input_grad_by_offsets_strided(y, w, geometry: WindowGeometry):
+    """As `_conv_input_grad_by_offsets`, adding each product into the strided target view."""
+    n, o, c = y.shape[0], y.shape[1], w.shape[1]
+    positions = math.prod(geometry.out_size)
+    padded = _padded_size(geometry)
+    dtype = np.result_type(y, w)
+    kernels = np.moveaxis(w, (0, 1), (-2, -1)).reshape(-1, o, c)    # (K, O, C)
+    x = np.empty((n, c) + geometry.in_size, dtype)
+    step = _images_per_chunk(n, (positions * (o + c) + math.prod(padded) * c) * dtype.itemsize)
+    index = [(slice(None),) + _window_slices(offset, geometry)
+             for offset in _offsets(geometry.kernel)]
+    interior = _interior(geometry)
+
+    def worker():
+        y_last = _scratch((step,) + geometry.out_size + (o,), dtype, "grid")
+        part = _scratch((step,) + geometry.out_size + (c,), dtype, "part")
+        target = _scratch((step,) + padded + (c,), dtype, "target")
+
+        def work(start, stop):
+            g, p, t = y_last[:stop - start], part[:stop - start], target[:stop - start]
+            _copy_channels_last(g, y[start:stop])
+            t.fill(0)
+            g_mat, p_mat = g.reshape(-1, o), p.reshape(-1, c)
+            for where, kernel in zip(index, kernels):
+                np.matmul(g_mat, kernel, out=p_mat)
+                view = t[where]
+                np.add(view, p, out=view)
+            np.copyto(x[start:stop], _from_channels_last(t[interior]))
+
+        return work
+
+    map_chunks(n, step, worker)
+    return x
+
+
+def _conv_input_grad_as_correlation(y, w, geometry: WindowGeometry, groups: int):
+    """Stride 1: the forward of y' (padded by span - 1 - padding) with the flipped kernel."""
+    nd = len(geometry.kernel)
+    o, c_g = w.shape[0], w.shape[1]
+    # w (G*O/G, C/G, *k) -> flipped, transposed (G*C/G, O/G, *k)
+    flipped = w[(slice(None), slice(None)) + (slice(None, None, -1),) * nd]
+    w_t = flipped.reshape((groups, o // groups, c_g) + geometry.kernel)
+    w_t = np.ascontiguousarray(np.swapaxes(w_t, 1, 2)).reshape(
+        (groups * c_g, o // groups) + geometry.kernel)
+    pads, crops = [], []
+    for k, d, (lo, hi) in zip(geometry.kernel, geometry.dilation, geometry.padding):
+        span = d * (k - 1)
+        pads.append((max(span - lo, 0), max(span - hi, 0)))
+        crops.append((max(lo - span, 0), max(hi - span, 0)))
+    y = crop_spatial(y, tuple(crops))
+    transposed = WindowGeometry(
+        tuple(y.shape[2:]), geometry.kernel, (1,) * nd, tuple(pads), geometry.dilation,
+        geometry.in_size, (True,) * nd)
+    from .conv_kernels import conv_forward  # the dispatch (this path may take any of them)
+
+    return conv_forward(np, y, w_t, transposed, groups)
