@@ -55,7 +55,7 @@ def test_weight_gradient_is_bitwise_the_same_for_any_number_of_threads(monkeypat
     monkeypatch.setattr(conv_numpy, "_CHUNK_BYTES", 1)  # one image per chunk
     results = []
     for workers in (1, 2, 3):
-        monkeypatch.setattr(chunks, "worker_count", lambda: workers)
+        monkeypatch.setattr(chunks, "worker_count", lambda workers=workers: workers)
         results.append(conv_numpy._conv_weight_grad_per_image(x, y, g))
     assert all(np.array_equal(results[0], other) for other in results[1:])
 

@@ -22,7 +22,7 @@ Result = TypeVar("Result")
 ChunkFn = Callable[[int, int], Result]
 
 _pool_lock = threading.Lock()
-_pool: tuple[tuple[int, int], ThreadPoolExecutor] | None = None  # ((pid, threads), pool)
+_pool: tuple[int, ThreadPoolExecutor] | None = None  # (its number of threads, the pool)
 
 
 def _forget_pool_in_child() -> None:
@@ -53,15 +53,14 @@ get_num_threads = worker_count  # the public name (PyTorch's)
 
 
 def _executor(threads: int) -> ThreadPoolExecutor:
-    """The shared pool of `threads` threads, made anew in a forked child (a fork copies no
-    threads) or when the number of cores changed (CPU affinity)."""
+    """The shared pool of `threads` threads, made anew when that number changed
+    (`gg.set_num_threads`, CPU affinity); a forked child forgets the parent's (see above)."""
     global _pool
-    key = (os.getpid(), threads)
     with _pool_lock:
-        if _pool is None or _pool[0] != key:
-            if _pool is not None and _pool[0][0] == key[0]:
+        if _pool is None or _pool[0] != threads:
+            if _pool is not None:
                 _pool[1].shutdown(wait=False)
-            _pool = (key, ThreadPoolExecutor(threads, thread_name_prefix="graphgrad-conv"))
+            _pool = (threads, ThreadPoolExecutor(threads, thread_name_prefix="graphgrad-conv"))
         return _pool[1]
 
 

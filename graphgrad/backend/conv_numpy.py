@@ -127,11 +127,20 @@ def _from_channels_last(a):
     return a.transpose((0, a.ndim - 1) + tuple(range(1, a.ndim - 1)))
 
 
+def _zero_padded(x, geometry: WindowGeometry, tail: int = 0):
+    """x (N, C, *in) zero-padded into the thread's "padded" scratch: (flat buffer, (N, C,
+    *padded) view of its start). `tail` more zeros follow, for views that read past the end."""
+    size = x.shape[0] * x.shape[1] * math.prod(_padded_size(geometry))
+    flat = _scratch((size + tail,), x.dtype, "padded")
+    flat.fill(0)
+    padded = flat[:size].reshape(x.shape[:2] + _padded_size(geometry))
+    padded[(slice(None),) + _interior(geometry)] = x
+    return flat, padded
+
+
 def _windows_channels_first(x, geometry: WindowGeometry):
     """Read-only view (N, C, *kernel, *out) of the windows of x, zero-padded in the scratch."""
-    padded = _scratch(x.shape[:2] + _padded_size(geometry), x.dtype, "padded")
-    padded.fill(0)
-    padded[(slice(None),) + _interior(geometry)] = x
+    _, padded = _zero_padded(x, geometry)
     st = padded.strides
     return _read_only_view(
         padded, x.shape[:2] + geometry.kernel + geometry.out_size,
@@ -224,21 +233,16 @@ def _conv_forward_grid(x, w, geometry: WindowGeometry, groups: int):
     y = np.empty((n, o) + geometry.out_size, dtype)
     crop = (slice(None), slice(None), slice(None)) + tuple(
         slice(0, s) for s in geometry.out_size[1:])
-    interior = (slice(None),) + _interior(geometry)
     item = x.itemsize
     step = _images_per_chunk(n, (c * k + o) * span * item)
 
     def worker():
-        flat = _scratch((step * c * plane + tail,), x.dtype, "padded")
         cols = _scratch((step, c) + geometry.kernel + (span,), x.dtype)
         y_grid = _scratch((step, o, span), dtype, "grid")
 
         def work(start, stop):
             m = stop - start
-            padded_x = flat[:m * c * plane].reshape((m, c) + padded)
-            padded_x.fill(0)
-            flat[m * c * plane:m * c * plane + tail] = 0
-            padded_x[interior] = x[start:stop]
+            flat, _ = _zero_padded(x[start:stop], geometry, tail)
             windows = _read_only_view(
                 flat, (m, c) + geometry.kernel + (span,),
                 (c * plane * item, plane * item)

@@ -345,29 +345,20 @@ def test_non_overlapping_pooling_write_path_with_ties_gaps_and_padding():
 
 
 # ----- the primitives: numerical gradients, first and second order ------------------------------
-def _draw_unfold(data):
-    g = data.draw(geometries(nd=2), label="geometry")
-    x = np.random.default_rng(data.draw(st.integers(0, 99))).standard_normal((1, 2) + g.in_size)
-    return (lambda t: W.unfold_with(t, geometry=g)), [x]
+def _draw_linear_window_op(apply, input_shape):
+    """A drawer for a linear window primitive: a random 2-D geometry and an input of
+    `input_shape(geometry)` (batch 1, 2 channels first)."""
+    def draw(data):
+        g = data.draw(geometries(nd=2), label="geometry")
+        rng = np.random.default_rng(data.draw(st.integers(0, 99)))
+        return (lambda t: apply(t, geometry=g)), [rng.standard_normal((1, 2) + input_shape(g))]
+    return draw
 
 
-def _draw_fold(data):
-    g = data.draw(geometries(nd=2), label="geometry")
-    c = np.random.default_rng(data.draw(st.integers(0, 99))).standard_normal(
-        (1, 2) + g.kernel + g.out_size)
-    return (lambda t: W.fold_with(t, geometry=g)), [c]
-
-
-def _draw_window_sum(data):
-    g = data.draw(geometries(nd=2), label="geometry")
-    x = np.random.default_rng(data.draw(st.integers(0, 99))).standard_normal((1, 2) + g.in_size)
-    return (lambda t: W.window_sum_with(t, geometry=g)), [x]
-
-
-def _draw_window_spread(data):
-    g = data.draw(geometries(nd=2), label="geometry")
-    y = np.random.default_rng(data.draw(st.integers(0, 99))).standard_normal((1, 2) + g.out_size)
-    return (lambda t: W.window_spread_with(t, geometry=g)), [y]
+_draw_unfold = _draw_linear_window_op(W.unfold_with, lambda g: g.in_size)
+_draw_fold = _draw_linear_window_op(W.fold_with, lambda g: g.kernel + g.out_size)
+_draw_window_sum = _draw_linear_window_op(W.window_sum_with, lambda g: g.in_size)
+_draw_window_spread = _draw_linear_window_op(W.window_spread_with, lambda g: g.out_size)
 
 
 def _tie_free_pooling_input(data, g):
