@@ -3,7 +3,8 @@
 They work on chunks of images small enough (`_CHUNK_BYTES`,
 a core's L2 here) that what a chunk pads and copies is still cached when the matmul reads it,
 and they multiply image by image: products this small often run in OpenBLAS's small-matrix
-kernels (no packing of the operands), and each lands where it belongs in the NCHW result. The
+kernels (no packing of the operands; `_matmul_in_pieces` cuts a product a little over that
+kernel's bound into pieces within it), and each lands where it belongs in the NCHW result. The
 chunks run on every core (`chunks.map_chunks`: NumPy releases the GIL in copies and matmuls;
 the copies would otherwise stay on one core). Temporaries come from each thread's reused scratch
 buffers (`window_arrays._scratch`): no page faults of fresh arrays, and no whole window matrix
@@ -48,6 +49,15 @@ _CHANNEL_BLOCK = 16
 _MIN_POSITIONS = 64  # output positions per image below which one whole-batch matmul wins
 _MIN_OFFSET_CHANNELS = 8  # input channels below which the per-offset products are too narrow
 
+# OpenBLAS (its SkylakeX build here) multiplies products of M*N*K <= 10**6 in a small-matrix
+# kernel without packing the operands: 100-110 GFLOP/s a core on our thin conv products, against
+# 75-90 for the same product just above the bound (32x144 @ 144x224: 89; in two halves of 112
+# columns: 110). Cutting a product pays while the pieces stay wide; below about 96 columns
+# (deep layers: 64x576 kernels) the packed whole product wins (64x576 @ 576x1024: 92 against 34).
+# Where a BLAS has no such kernel, a cut product costs one more BLAS call per piece.
+_SMALL_PRODUCT = 10**6
+_MIN_PIECE = 96
+
 
 def _numpy_float(a) -> bool:
     return _is_numpy(a) and a.dtype.kind == "f"
@@ -76,6 +86,31 @@ def _input_grad_path(y, w, geometry: WindowGeometry, groups: int) -> str:
     if all(s == 1 for s in geometry.stride) and o <= c:
         return "correlation"
     return "generic"
+
+
+def _piece_length(length: int, other: int) -> int:
+    """Length of the equal pieces to cut an axis of `length` into, so that each product (`other`:
+    the product of its two other dimensions) fits OpenBLAS's small-matrix kernel; `length`
+    itself when it already fits or when the pieces would be narrower than `_MIN_PIECE`."""
+    fit = _SMALL_PRODUCT // max(other, 1)
+    if length <= fit or fit < _MIN_PIECE:
+        return length
+    pieces = -(-length // fit)
+    return -(-length // pieces)
+
+
+def _matmul_in_pieces(a, b, out, axis: int = -1) -> None:
+    """out = a @ b (stacked), cut along out's columns (axis -1) or rows (axis -2) into pieces
+    that each run in OpenBLAS's small-matrix kernel (`_piece_length`)."""
+    rows, inner, columns = a.shape[-2], a.shape[-1], b.shape[-1]
+    length, other = (columns, rows * inner) if axis == -1 else (rows, inner * columns)
+    piece = _piece_length(length, other)
+    for lo in range(0, length, piece):
+        cut = slice(lo, lo + piece)
+        if axis == -1:
+            np.matmul(a, b[..., cut], out=out[..., cut])
+        else:
+            np.matmul(a[..., cut, :], b, out=out[..., cut, :])
 
 
 def _padded_size(geometry: WindowGeometry) -> tuple[int, ...]:
@@ -184,8 +219,9 @@ def _conv_forward_per_image(x, w, geometry: WindowGeometry, groups: int):
         def work(start, stop):
             chunk = cols[:stop - start]
             np.copyto(chunk, _windows_channels_first(x[start:stop], geometry))
-            np.matmul(kernel, chunk.reshape(stop - start, groups, width, positions),
-                      out=y[start:stop].reshape(stop - start, groups, o // groups, positions))
+            _matmul_in_pieces(
+                kernel, chunk.reshape(stop - start, groups, width, positions),
+                y[start:stop].reshape(stop - start, groups, o // groups, positions))
 
         return work
 
@@ -249,8 +285,8 @@ def _conv_forward_grid(x, w, geometry: WindowGeometry, groups: int):
                 + tuple(d * p * item for d, p in zip(geometry.dilation, pitches)) + (item,))
             chunk, out = cols[:m], y_grid[:m]
             np.copyto(chunk, windows)
-            np.matmul(kernel, chunk.reshape(m, groups, width, span),
-                      out=out.reshape(m, groups, o // groups, span))
+            _matmul_in_pieces(kernel, chunk.reshape(m, groups, width, span),
+                              out.reshape(m, groups, o // groups, span))
             np.copyto(y[start:stop], out.reshape((m, o) + grid)[crop])
 
         return work
@@ -299,7 +335,7 @@ def _conv_weight_grad_per_image(x, y, geometry: WindowGeometry):
             np.copyto(chunk, windows_of(x[start:stop], geometry))
             windows = chunk.reshape(-1, positions, width) if channels_last else \
                 np.swapaxes(chunk.reshape(-1, width, positions), 1, 2)
-            np.matmul(y_mat[start:stop], windows, out=out)
+            _matmul_in_pieces(y_mat[start:stop], windows, out)
             return out.sum(axis=0)
 
         return work
@@ -349,7 +385,7 @@ def _conv_input_grad_by_offsets(y, w, geometry: WindowGeometry):
             t.fill(0)
             g_mat, p_mat = g.reshape(-1, o), p.reshape(-1, c)
             for shift, kernel in zip(shifts, kernels):
-                np.matmul(g_mat, kernel, out=p_mat)
+                _matmul_in_pieces(g_mat, kernel, p_mat, axis=-2)
                 view = t[:, shift:shift + span]
                 np.add(view, p, out=view)
             inner = t[:, :image].reshape((stop - start,) + padded + (c,))
@@ -385,7 +421,7 @@ def _conv_input_grad_by_offsets_strided(y, w, geometry: WindowGeometry):
             t.fill(0)
             g_mat, p_mat = g.reshape(-1, o), p.reshape(-1, c)
             for where, kernel in zip(index, kernels):
-                np.matmul(g_mat, kernel, out=p_mat)
+                _matmul_in_pieces(g_mat, kernel, p_mat, axis=-2)
                 view = t[where]
                 np.add(view, p, out=view)
             np.copyto(x[start:stop], _from_channels_last(t[interior]))

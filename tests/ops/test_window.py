@@ -158,13 +158,15 @@ def fast_conv_cases(draw):
 
 
 @given(fast_conv_cases(), st.sampled_from([1, 2048, 1 << 19]), st.sampled_from([1, 2, 3]),
-       st.booleans())
-def test_numpy_fast_kernels_match_the_generic_path(case, chunk_bytes, workers, channels_last):
+       st.booleans(), st.sampled_from([None, 40, 300]))
+def test_numpy_fast_kernels_match_the_generic_path(case, chunk_bytes, workers, channels_last,
+                                                   small_product):
     """Each NumPy fast kernel, called directly whatever the dispatch rules would pick, against
     the generic path of the strict backend (float64), with chunks of one image up to the whole
     batch, run by one to three threads: the per-image and grid forwards (any groups), the weight
     gradient (channels-last and channels-first windows), the per-offset input gradient (grid adds for
-    stride 1, strided adds otherwise) and the correlation one."""
+    stride 1, strided adds otherwise) and the correlation one. `small_product` shrinks the
+    small-matrix bound so that the products are cut into (uneven) pieces."""
     import array_api_strict as xs
 
     g, n, c, o, groups, seed = case
@@ -178,6 +180,9 @@ def test_numpy_fast_kernels_match_the_generic_path(case, chunk_bytes, workers, c
     ref_gw = back(conv_kernels.conv_weight_grad(xs, xs.asarray(x), xs.asarray(y), g, groups))
     saved, saved_workers = conv_numpy._CHUNK_BYTES, chunks.worker_count
     saved_layout = conv_numpy._channels_last_rows_pay
+    saved_pieces = conv_numpy._SMALL_PRODUCT, conv_numpy._MIN_PIECE
+    if small_product is not None:
+        conv_numpy._SMALL_PRODUCT, conv_numpy._MIN_PIECE = small_product, 1
     conv_numpy._CHUNK_BYTES = chunk_bytes
     chunks.worker_count = lambda: workers
     conv_numpy._channels_last_rows_pay = lambda channels, geometry: channels_last
@@ -196,6 +201,7 @@ def test_numpy_fast_kernels_match_the_generic_path(case, chunk_bytes, workers, c
     finally:
         conv_numpy._CHUNK_BYTES, chunks.worker_count = saved, saved_workers
         conv_numpy._channels_last_rows_pay = saved_layout
+        conv_numpy._SMALL_PRODUCT, conv_numpy._MIN_PIECE = saved_pieces
     for name, got, expected in results:
         assert got.shape == expected.shape and got.flags.c_contiguous, name
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10, err_msg=name)
@@ -250,6 +256,24 @@ def test_dispatch_rules():
         == "generic"
     assert path(32, 16, y=np.zeros((1, 1), np.int64)) == "generic"
     assert path(32, 16, y=xs.asarray(np.zeros((1, 1)))) == "generic"
+
+
+def test_products_are_cut_into_small_matrix_pieces_only_while_the_pieces_stay_wide():
+    """OpenBLAS's small-matrix bound M*N*K <= 10**6: the grid forward's 32x144 @ 144x224 goes in
+    two pieces of 112 columns; a product that fits, or one whose pieces would be narrower than
+    96 (64x576 @ 576x1024), stays whole; the pieces of an uneven cut cover it all."""
+    assert conv_numpy._piece_length(224, 32 * 144) == 112
+    assert conv_numpy._piece_length(196, 32 * 144) == 196
+    assert conv_numpy._piece_length(1024, 64 * 576) == 1024
+    assert conv_numpy._piece_length(448, 32 * 288) == 90      # 5 pieces, the last one 88
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 301, 20)), rng.standard_normal((20, 450))
+    assert conv_numpy._piece_length(450, 301 * 20) == 150      # columns: 3 pieces
+    assert conv_numpy._piece_length(301, 20 * 450) == 101      # rows: 101, 101 and 99
+    for axis in (-1, -2):
+        out = np.full((2, 301, 450), np.nan)
+        conv_numpy._matmul_in_pieces(a, b, out, axis=axis)
+        np.testing.assert_allclose(out, a @ b, rtol=1e-12, atol=1e-12)
 
 
 def test_grid_forward_only_where_few_columns_are_wasted():
