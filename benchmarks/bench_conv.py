@@ -202,7 +202,8 @@ def main() -> None:
             f"forward+backward {peak / 2**20:7.1f} MiB = {peak / im2col:.2f}x "
             f"({'within' if peak <= 2 * im2col else 'ABOVE'} the 2x target)")
     print()
-    print("Memory (the peak includes the output, both gradients and the reused scratch buffers):")
+    print("Memory (the peak includes the output, both gradients and every thread's scratch "
+          "buffers, freed beforehand so that they count):")
     for line in memory_lines:
         print(line)
 

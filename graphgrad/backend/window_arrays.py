@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import math
 import threading
+import weakref
 from typing import NamedTuple, Sequence
 
 import numpy as np
@@ -311,16 +312,30 @@ def fold(xp, cols, geometry: WindowGeometry, layout: str = "nck"):
 # virtual machine: a fresh 1 MB temporary costs more than the copy into it), so the NumPy conv
 # kernels take their temporaries from buffers kept from call to call, one per named slot
 # ("padded", "windows", "part", ...). A slot's content is valid until the slot is asked for
-# again: nothing is carried from one kernel call to the next. `release_workspace()` frees them.
+# again: nothing is carried from one kernel call to the next. `release_workspace()` frees them,
+# in every thread (the kernels' worker threads keep theirs too).
+
+
+class _ThreadBuffers(dict):
+    """One thread's scratch buffers, by slot (a dict subclass, so the registry can hold it weakly:
+    a thread that ends takes its buffers with it). Identity, not content, tells two apart."""
+
+    __hash__ = object.__hash__
+    __eq__ = object.__eq__
+
 
 _workspace = threading.local()
+_every_thread: "weakref.WeakSet[_ThreadBuffers]" = weakref.WeakSet()
+_registry_lock = threading.Lock()
 
 
 def _scratch(shape, dtype, slot: str = "windows"):
     """A reusable C-contiguous array from buffer `slot` (valid until that slot is asked again)."""
     buffers = getattr(_workspace, "buffers", None)
     if buffers is None:
-        buffers = _workspace.buffers = {}
+        buffers = _workspace.buffers = _ThreadBuffers()
+        with _registry_lock:
+            _every_thread.add(buffers)
     dtype = np.dtype(dtype)
     nbytes = math.prod(shape) * dtype.itemsize
     buffer = buffers.get(slot)
@@ -331,5 +346,19 @@ def _scratch(shape, dtype, slot: str = "windows"):
 
 
 def release_workspace() -> None:
-    """Free this thread's conv scratch buffers (they are kept between calls for speed)."""
-    _workspace.buffers = None
+    """Free the conv scratch buffers of every thread (kept between calls for speed).
+
+    A kernel running meanwhile keeps the arrays it was handed (they are views that hold their
+    buffer); its next call allocates afresh.
+    """
+    with _registry_lock:
+        every = list(_every_thread)
+    for buffers in every:
+        buffers.clear()
+
+
+def workspace_bytes() -> int:
+    """Bytes the conv scratch buffers of all threads hold now."""
+    with _registry_lock:
+        every = list(_every_thread)
+    return sum(buffer.nbytes for buffers in every for buffer in list(buffers.values()))

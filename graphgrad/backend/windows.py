@@ -20,11 +20,12 @@ from .pool_kernels import (max_gather, max_indices, max_route, pad_spatial_value
                            window_spread, window_sum)
 from .window_arrays import (Pairs, WindowGeometry, crop_spatial, fold, normalize_padding,
                             normalize_tuple, pad_spatial, release_workspace, unfold,
-                            window_geometry)
+                            window_geometry, workspace_bytes)
 
 __all__ = [
     "Pairs", "WindowGeometry", "conv_forward", "conv_input_grad", "conv_weight_grad",
     "crop_spatial", "fold", "im2col_bytes", "max_gather", "max_indices", "max_route",
     "normalize_padding", "normalize_tuple", "pad_spatial", "pad_spatial_value", "reference_conv",
     "release_workspace", "unfold", "window_geometry", "window_max", "window_spread", "window_sum",
+    "workspace_bytes",
 ]

@@ -142,7 +142,26 @@ def test_scratch_buffers_never_hand_one_kernel_what_another_left_there():
     np.testing.assert_allclose(windows.conv_weight_grad(np, x, gy, g), fresh(x), rtol=1e-5,
                                atol=1e-5)
     windows.release_workspace()
-    assert window_arrays._workspace.buffers is None
+    assert windows.workspace_bytes() == 0
+
+
+def test_release_workspace_frees_the_worker_threads_buffers_too(monkeypatch):
+    """The chunks run on pool threads, each with scratch buffers of its own: releasing frees
+    theirs as well as the caller's, and the next call works (and allocates) again."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 8, 10, 10)).astype(np.float32)
+    y = rng.standard_normal((6, 4, 10, 10)).astype(np.float32)
+    g = window_geometry("test", (10, 10), 3, 1, 1)
+    monkeypatch.setattr(chunks, "worker_count", lambda: 2)
+    monkeypatch.setattr(conv_numpy, "_CHUNK_BYTES", 1)             # one image per chunk
+    expected = conv_numpy._conv_weight_grad_per_image(x, y, g)
+    holders = [b for b in list(window_arrays._every_thread) if b]
+    assert len(holders) >= 2                                       # the caller and a worker
+    windows.release_workspace()
+    assert windows.workspace_bytes() == 0
+    np.testing.assert_array_equal(conv_numpy._conv_weight_grad_per_image(x, y, g), expected)
+    assert windows.workspace_bytes() > 0
+    windows.release_workspace()
 
 
 @st.composite
