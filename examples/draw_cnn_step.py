@@ -9,8 +9,8 @@ import argparse
 import numpy as np
 
 import graphgrad as gg
-import graphgrad.viz  # noqa: F401  (gg.viz)
-import graphgrad.nn as nn
+import graphgrad.viz  # for gg.viz
+from graphgrad import nn
 
 
 def graph(batch: int = 4):

@@ -9,7 +9,7 @@ import argparse
 import numpy as np
 
 import graphgrad as gg
-import graphgrad.viz  # noqa: F401  (gg.viz)
+import graphgrad.viz  # for gg.viz
 
 
 def graph():

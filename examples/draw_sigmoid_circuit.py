@@ -11,7 +11,7 @@ Or, without Python: graphgrad render examples/draw_sigmoid_circuit.py --style ci
 import argparse
 
 import graphgrad as gg
-import graphgrad.viz  # noqa: F401  (gg.viz)
+import graphgrad.viz  # for gg.viz
 
 
 def graph():

@@ -30,9 +30,9 @@ from .testing import gradcheck, gradgradcheck, numerical_grad
 __version__ = "0.1.0"
 
 # --- models and training (issue 5): gg.nn, gg.optim, gg.data, gg.train, gg.save / gg.load -------
-from . import data, nn, optim, train  # noqa: E402  (built on the engine above)
-from .io import CheckpointError, load, save  # noqa: E402
+from . import data, nn, optim, train  # built on the engine above
+from .io import CheckpointError, load, save
 
 # --- the visualizer (issue 4): gg.viz.draw, gg.viz.save, gg.viz.animate_backward, ... -----------
 # graphgrad.viz imports Graphviz, networkx and matplotlib only when a drawing function runs.
-from . import viz  # noqa: E402
+from . import viz

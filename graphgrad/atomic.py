@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 
 def _default_file_mode() -> int:
@@ -32,8 +33,9 @@ def atomic_write(path, mode: str = "wb", make_parents: bool = True) -> Iterator[
         folder.mkdir(parents=True, exist_ok=True)
     elif not folder.is_dir():
         raise FileNotFoundError(f"cannot write {path}: folder {folder} does not exist")
-    handle = tempfile.NamedTemporaryFile(mode=mode, dir=folder, prefix=f".{path.name}.",
-                                         suffix=".tmp", delete=False)
+    # closed by `with handle` below; its name must outlive it for chmod, replace or unlink
+    handle = tempfile.NamedTemporaryFile(mode=mode, dir=folder,  # noqa: SIM115
+                                         prefix=f".{path.name}.", suffix=".tmp", delete=False)
     try:
         with handle:
             yield handle

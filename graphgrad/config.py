@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 
 class Scope(NamedTuple):

@@ -7,7 +7,7 @@ by creation number on a heap (graphgrad/autodiff.py).
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .tensor import Tensor
 

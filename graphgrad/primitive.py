@@ -8,7 +8,7 @@ so no rule unbroadcasts by hand.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from .errors import (DeviceError, DtypeError, GraphgradError, ShapeError, creati
 from . import tensor as _tensor_module
 from .tensor import Tensor
 
-PRIMITIVES: dict[str, "Primitive"] = {}
+PRIMITIVES: dict[str, Primitive] = {}
 _grad_enabled = config.is_grad_enabled
 _current_scope = config.current_scope
 

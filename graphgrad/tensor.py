@@ -10,7 +10,8 @@ from __future__ import annotations
 import itertools
 import math
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +64,7 @@ class Tensor:
                 self.requires_grad_(True)
 
     @staticmethod
-    def _leaf(data, device: Device) -> "Tensor":
+    def _leaf(data, device: Device) -> Tensor:
         """Fast constructor for arrays already on `device` (the hot path of every op)."""
         t = _new_tensor(Tensor)
         t.data = data
@@ -142,7 +143,7 @@ class Tensor:
         return int(self.item())
 
     # ----- graph facts -------------------------------------------------------------------------
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and not (self.device is CPU and self.data.dtype.kind == "f") \
                 and not _is_floating(self):
             raise TypeError(
@@ -153,18 +154,18 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """The same values as a new leaf, cut from the graph (shares the array)."""
         t = Tensor._leaf(self.data, self.device)
         t.name = self.name
         return t
 
-    def retain_grad(self) -> "Tensor":
+    def retain_grad(self) -> Tensor:
         """Keep `.grad` on this non-leaf tensor after backward (leaves always keep it)."""
         self.retains_grad = True
         return self
 
-    def register_hook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> Callable[[], None]:
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
         """Call `hook(grad)` when this tensor's gradient is complete; a returned Tensor replaces it.
 
         Returns a function that removes the hook.
@@ -184,14 +185,14 @@ class Tensor:
         _autodiff.sweep((self,), None if gradient is None else (gradient,),
                         retain_graph=retain_graph or create_graph, create_graph=create_graph)
 
-    def to(self, device) -> "Tensor":
+    def to(self, device) -> Tensor:
         """A copy on `device`; differentiable (the gradient moves back)."""
         target = get_device(device)
         if target is self.device:
             return self
         return _ops.to_device(self, device=target)
 
-    def cpu(self) -> "Tensor":
+    def cpu(self) -> Tensor:
         return self.to(CPU)
 
     # ----- repr ---------------------------------------------------------------------------------
@@ -334,5 +335,5 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False,
 # graphgrad.primitive sets `_apply` when it is defined.
 _apply = None
 
-from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)
-from . import autodiff as _autodiff  # noqa: E402
+from . import ops as _ops  # ops need Tensor defined first
+from . import autodiff as _autodiff

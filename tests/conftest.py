@@ -31,9 +31,9 @@ def pytest_collection_modifyitems(config, items):
             if "slow" in item.keywords:
                 item.add_marker(skip)
     try:
-        import cupy  # noqa: F401
+        import cupy
         has_gpu = cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:
+    except Exception:  # noqa: BLE001  any CuPy import or CUDA runtime failure means no GPU
         has_gpu = False
     if not has_gpu:
         skip_gpu = pytest.mark.skip(reason="needs CuPy and a CUDA device")

@@ -117,14 +117,14 @@ def test_create_graph_gives_differentiable_gradient():
 
 
 def test_grad_composes():
-    f = lambda x: x ** 4.0  # noqa: E731
+    f = lambda x: x ** 4.0
     assert gg.grad(f)(gg.tensor(2.0)).item() == pytest.approx(32.0)
     assert gg.grad(gg.grad(f))(gg.tensor(2.0)).item() == pytest.approx(48.0)
     assert gg.grad(gg.grad(gg.grad(f)))(2.0).item() == pytest.approx(48.0)
 
 
 def test_grad_argnums_and_value_and_grad():
-    f = lambda x, y: (x * y * y).sum()  # noqa: E731
+    f = lambda x, y: (x * y * y).sum()
     value, (gx, gy) = gg.value_and_grad(f, argnums=(0, 1))(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
     assert value.item() == pytest.approx(1 * 9 + 2 * 16)
     np.testing.assert_allclose(gx.numpy(), [9.0, 16.0])
@@ -133,7 +133,7 @@ def test_grad_argnums_and_value_and_grad():
 
 def test_hessian_vector_product():
     a = np.array([[2.0, 1.0], [1.0, 3.0]])
-    f = lambda x: 0.5 * (x @ (gg.tensor(a) @ x))  # noqa: E731 - Hessian is a
+    f = lambda x: 0.5 * (x @ (gg.tensor(a) @ x))
     v = np.array([1.0, -1.0])
     x = gg.tensor(np.array([0.3, 0.7]), requires_grad=True)
     hvp = gg.grad(lambda x: (gg.grad(f)(x) * gg.tensor(v)).sum())(x)

@@ -81,7 +81,7 @@ def _strict_device(name: str) -> Device:
     return Device(f"strict:{native_name}", array_api_strict, array_api_strict.Device(native_name))
 
 
-def get_device(spec: "str | Device | None" = None) -> Device:
+def get_device(spec: str | Device | None = None) -> Device:
     """`"cpu"`, `"cuda"`, `"cuda:1"`, `"strict"` or `"strict:device1"` as a Device (cached)."""
     if spec is None:
         return CPU

@@ -13,8 +13,9 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from .. import config
 

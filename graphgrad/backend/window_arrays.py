@@ -24,7 +24,8 @@ import itertools
 import math
 import threading
 import weakref
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -281,13 +282,13 @@ def fold(xp, cols, geometry: WindowGeometry, layout: str = "nck"):
         out = _zeros(xp, (n, c) + padded, cols)
         target = out
         lead = (slice(None), slice(None))
-        pick = lambda offset: cols[lead + offset + (...,)]  # noqa: E731
+        pick = lambda offset: cols[lead + offset + (...,)]
     elif layout == "ckn":
         c, n = cols.shape[0], cols.shape[1 + nd]
         out = _zeros(xp, (c, n) + padded, cols)  # (C, N, *padded): matches the cols layout
         target = out
         lead = (slice(None), slice(None))
-        pick = lambda offset: cols[(slice(None),) + offset + (...,)]  # noqa: E731
+        pick = lambda offset: cols[(slice(None),) + offset + (...,)]
     else:
         raise ValueError(f"fold: unknown layout {layout!r}; expected 'nck' or 'ckn'")
     for offset in _offsets(geometry.kernel):
@@ -325,7 +326,7 @@ class _ThreadBuffers(dict):
 
 
 _workspace = threading.local()
-_every_thread: "weakref.WeakSet[_ThreadBuffers]" = weakref.WeakSet()
+_every_thread: weakref.WeakSet[_ThreadBuffers] = weakref.WeakSet()
 _registry_lock = threading.Lock()
 
 

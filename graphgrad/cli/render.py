@@ -102,7 +102,7 @@ def load_target(target: str):
 
 
 def run(args) -> int:
-    import graphgrad.viz as viz
+    from graphgrad import viz
     from graphgrad.atomic import atomic_write_bytes
     from graphgrad.viz.render import save
 

@@ -9,12 +9,12 @@ under that scope: it still draws as one collapsible unit (used for losses).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .. import config
 from ..primitive import Primitive, primitive
 
-COMPOSITES: dict[str, "Composite"] = {}
+COMPOSITES: dict[str, Composite] = {}
 
 
 class Composite:

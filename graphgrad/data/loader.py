@@ -83,7 +83,7 @@ class DataLoader:
     def __len__(self) -> int:
         if self.drop_last:
             return self.size // self.batch_size
-        return -(-self.size // self.batch_size)
+        return (self.size + self.batch_size - 1) // self.batch_size
 
     def __iter__(self) -> Iterator:
         order = self.generator.permutation(self.size) if self.shuffle else np.arange(self.size)

@@ -16,7 +16,8 @@ Layers are found in the graph the forward pass builds, never by patching the mod
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 

@@ -10,9 +10,9 @@ computation (fewer images, steps and epochs) so a test can run the whole set in 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -140,7 +140,7 @@ def class_model_figure(ctx: Context, out: Path) -> dict:
 
 
 def deep_dream_figure(ctx: Context, out: Path) -> dict:
-    x, y = ctx.sample(5, offset=2)
+    x, _y = ctx.sample(5, offset=2)
     steps = 5 if ctx.quick else 20
     low = deepdream.deep_dream(ctx.model, x, "relu:0", steps=steps, lr=0.05)
     high = deepdream.deep_dream(ctx.model, x, "relu:1", steps=steps, lr=0.05)

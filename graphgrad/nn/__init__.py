@@ -11,6 +11,6 @@ __all__ = [
     "Tanh", "init",
 ]
 
-from graphgrad.nn.models import LeNet  # noqa: E402  (built from the layers above)
+from graphgrad.nn.models import LeNet  # built from the layers above
 
 __all__ += ["LeNet"]

@@ -15,7 +15,7 @@ Every function returns a NumPy array; `init_parameter_` writes one into a Parame
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

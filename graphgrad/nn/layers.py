@@ -8,7 +8,7 @@ graph shows the op's fused node inside the layer's scope, with the layer's Param
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

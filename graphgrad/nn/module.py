@@ -65,16 +65,16 @@ class Module:
                 value.__dict__["_scope_name"] = name
         object.__setattr__(self, name, value)
 
-    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         for name, value in self.__dict__.items():
             if isinstance(value, Module):
                 yield name, value
 
-    def children(self) -> Iterator["Module"]:
+    def children(self) -> Iterator[Module]:
         for _, child in self.named_children():
             yield child
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """This module and every descendant, depth first, each once (iterative, no recursion)."""
         seen: set[int] = set()
         stack = [(prefix, self)]
@@ -90,7 +90,7 @@ class Module:
             ]
             stack.extend(reversed(children))
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
             yield module
 
@@ -109,7 +109,7 @@ class Module:
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only)
 
-    def name_parameters(self) -> "Module":
+    def name_parameters(self) -> Module:
         """Name every Parameter by its attribute path (``conv1.weight``) for diagrams."""
         for name, p in self.named_parameters():
             p.name = name
@@ -132,38 +132,38 @@ class Module:
             return self.forward(*args, **kwargs)
 
     # ----------------------------------------------------------------------------- modes
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         """Training mode (dropout active) for this module and all descendants."""
         for module in self.modules():
             module.__dict__["training"] = bool(mode)
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         """Evaluation mode (dropout off)."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
-    def freeze(self) -> "Module":
+    def freeze(self) -> Module:
         """Stop training these parameters (transfer learning: a fixed feature extractor)."""
         return self.requires_grad_(False)
 
-    def unfreeze(self) -> "Module":
+    def unfreeze(self) -> Module:
         return self.requires_grad_(True)
 
     def zero_grad(self) -> None:
         for p in self.parameters():
             p.grad = None
 
-    def apply(self, fn) -> "Module":
+    def apply(self, fn) -> Module:
         for module in self.modules():
             fn(module)
         return self
 
-    def to(self, device) -> "Module":
+    def to(self, device) -> Module:
         """Move every parameter to `device` (in place)."""
         from graphgrad.backend import get_device
 
@@ -176,7 +176,7 @@ class Module:
         return self
 
     # ----------------------------------------------------------------------------- state
-    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """Host NumPy copies of every parameter, keyed by path (``conv1.weight``)."""
         return OrderedDict(
             (name, np.array(to_numpy(p.data), copy=True)) for name, p in self.named_parameters()
@@ -290,7 +290,7 @@ class ModuleList(Module):
         for module in modules:
             self.append(module)
 
-    def append(self, module: Module) -> "ModuleList":
+    def append(self, module: Module) -> ModuleList:
         if not isinstance(module, Module):
             raise TypeError(f"ModuleList.append: expected a Module, got {type(module).__name__}")
         setattr(self, str(len(self)), module)

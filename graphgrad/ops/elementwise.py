@@ -106,7 +106,7 @@ def div(x, y) -> Tensor:
     return mul(x, reciprocal(y))
 
 
-def pow(x, y) -> Tensor:  # noqa: A001 - NumPy's name
+def pow(x, y) -> Tensor:  # NumPy's name
     """x ** y, the `pow` gate (registered as "pow"; `power` is the primitive object itself)."""
     return power(x, y)
 
@@ -120,6 +120,6 @@ def minimum(x, y) -> Tensor:
     return neg(maximum(neg(x), -y if not isinstance(y, Tensor) else neg(y)))
 
 
-def abs(x) -> Tensor:  # noqa: A001 - NumPy's name
+def abs(x) -> Tensor:  # NumPy's name
     """|x| = max(x, -x); by the tie rule its gradient at 0 is 0."""
     return maximum(x, neg(x))

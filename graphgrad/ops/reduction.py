@@ -49,11 +49,11 @@ _max = primitive("max", symbol="max",
                  vjp=_max_vjp)
 
 
-def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     return _sum(x, axis=normalize_axis(axis, x.ndim, "sum"), keepdims=bool(keepdims))
 
 
-def max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     """Largest element along `axis`; gradient routed to the winners (ties share it)."""
     axes = normalize_axis(axis, x.ndim, "max")
     if x.size == 0:
@@ -61,7 +61,7 @@ def max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     return _max(x, axis=axes, keepdims=bool(keepdims))
 
 
-def min(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def min(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     return -max(-x, axis=axis, keepdims=keepdims)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any, ClassVar
 
 from graphgrad.optim.optimizer import Optimizer, _array_namespace
 
@@ -16,7 +17,7 @@ class Adam(Optimizer):
     adds λ·w to the gradient (an L2 penalty, as in the lecture, not decoupled AdamW decay).
     """
 
-    defaults = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8}
+    defaults: ClassVar[dict[str, Any]] = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8}
 
     def _check_group(self, group: dict, index: int) -> None:
         super()._check_group(group, index)

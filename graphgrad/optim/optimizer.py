@@ -15,7 +15,7 @@ rescaled to norm at most c). They apply to weights, i.e. parameters with two or 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -38,7 +38,7 @@ class Optimizer:
     `update` gets the parameter, its (regularised) gradient array and returns the new array.
     """
 
-    defaults: dict[str, Any] = {}
+    defaults: ClassVar[dict[str, Any]] = {}  # per class; each instance gets its merged copy
 
     def __init__(self, params: Iterable, **hyper: Any) -> None:
         allowed = {**COMMON_DEFAULTS, **type(self).defaults}
@@ -179,7 +179,7 @@ class Optimizer:
         for index in range(len(self.param_groups)):
             saved = groups.get(str(index))
             if not isinstance(saved, Mapping):
-                raise ValueError(
+                raise ValueError(  # noqa: TRY004  mostly a missing group (None): bad state data
                     f"state has no parameter group {index} (groups are keyed '0', '1', ...; "
                     f"got {sorted(groups)})"
                 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from graphgrad.optim.optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -14,7 +16,7 @@ class SGD(Optimizer):
     ``optimizer.state`` and saved by `state_dict()`.
     """
 
-    defaults = {"lr": None, "momentum": 0.0, "nesterov": False}
+    defaults: ClassVar[dict[str, Any]] = {"lr": None, "momentum": 0.0, "nesterov": False}
 
     def _check_group(self, group: dict, index: int) -> None:
         super()._check_group(group, index)

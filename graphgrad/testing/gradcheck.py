@@ -6,8 +6,8 @@ inner-product test of JAX's check_grads and autograd's check_grads), so the cost
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 

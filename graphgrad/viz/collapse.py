@@ -202,8 +202,8 @@ def build_view(*, recs, order, root_ids, expand, depth, node_grads, flows, local
             backward_order.append(vid)
     notes = ()
     if freed:
-        notes = ("the graph below the root was freed by backward(); draw before backward() or "
-                 "call backward(retain_graph=True) to see it",)
+        notes = (("the graph below the root was freed by backward(); draw before backward() or "
+                  "call backward(retain_graph=True) to see it"),)
     return GraphView(
         nodes=tuple(nodes), edges=tuple(edges),
         roots=tuple(dict.fromkeys(visible[r] for r in root_ids)),

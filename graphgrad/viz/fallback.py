@@ -37,7 +37,7 @@ def layout(view: GraphView, skip: frozenset = frozenset()) -> dict[str, tuple[fl
     for depth in sorted(columns):
         original = {name: i for i, name in enumerate(columns[depth])}
 
-        def key(name):
+        def key(name, original=original):  # bound: sorted() calls it in this iteration
             preds = [rows[p] for p in graph.predecessors(name) if p in rows]
             succ = [original[name] - (len(original) - 1) / 2]
             return (sum(preds) / len(preds) if preds else succ[0], original[name])

@@ -45,7 +45,7 @@ def _numbers(array: np.ndarray, color: str, options: Options, caption: str = "",
     from .labels import stats
 
     s = summary if summary is not None else stats(a)
-    f = lambda v: escape(format_number(v, p))  # noqa: E731
+    f = lambda v: escape(format_number(v, p))
     first = f"μ {f(s.mean)}  σ {f(s.std)}"
     second = f"[{f(s.min)}, {f(s.max)}]  ‖·‖ {f(s.norm)}"
     if s.nonfinite:

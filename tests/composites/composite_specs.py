@@ -63,7 +63,7 @@ SMOOTH = {"sigmoid", "tanh", "softmax", "log_softmax", "cross_entropy", "mse_los
           "binary_cross_entropy"}
 
 # convolution and pooling composites draw their own geometry (tests/composites/test_conv_specs.py)
-from .test_conv_specs import CONV_POOL_SMOOTH, CONV_POOL_SPECS  # noqa: E402
+from .test_conv_specs import CONV_POOL_SMOOTH, CONV_POOL_SPECS
 
 COMPOSITE_SPECS.update(CONV_POOL_SPECS)
 SMOOTH = SMOOTH | CONV_POOL_SMOOTH

@@ -54,7 +54,7 @@ def test_conv1d_matches_direct_loop(case):
 @given(conv_cases())
 def test_conv2d_gradients_match_central_differences(case):
     x, w, b, geo = case
-    fn = lambda x_, w_, b_: conv2d(x_, w_, b_, **geo)  # noqa: E731
+    fn = lambda x_, w_, b_: conv2d(x_, w_, b_, **geo)
     gg.gradcheck(fn, [x, w, b])
     gg.gradgradcheck(fn, [x, w, b])  # linear in each input: the mixed x-w terms are what is checked
 
@@ -107,7 +107,7 @@ def test_conv_transpose2d_gradients_and_expansion(case):
         (n + 2 * p - d * (k - 1) - 1) % s for n, p, d, k, s in
         zip(x.shape[2:], geo["padding"], geo["dilation"], w.shape[2:], geo["stride"]))
     assume(all(e < max(s, d) for e, s, d in zip(extra, geo["stride"], geo["dilation"])))
-    fn = lambda y_, w_: conv_transpose2d(y_, w_, output_padding=extra, **geo)  # noqa: E731
+    fn = lambda y_, w_: conv_transpose2d(y_, w_, output_padding=extra, **geo)
     gg.gradcheck(fn, [y, w])
     gg.gradgradcheck(fn, [y, w])
     assert_fused_matches_expansion(fn, [y, w])
@@ -237,7 +237,7 @@ def test_gradients_nobody_asked_for_are_skipped_and_the_rest_unchanged():
         grads.append(w.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
     x = gg.tensor(x_np[:1, :, :4, :4].astype(np.float64))  # a constant: no input gradient
-    fn = lambda w_: conv2d(x, w_, padding=1)  # noqa: E731
+    fn = lambda w_: conv2d(x, w_, padding=1)
     gg.gradcheck(fn, [w_np[:2].astype(np.float64)])
     gg.gradgradcheck(fn, [w_np[:2].astype(np.float64)])
 
@@ -260,7 +260,7 @@ def test_conv_runs_on_the_strict_backend():
 
 # ----- unshared and tiled convolution ----------------------------------------------------------
 def _local_reference(x, w, stride, padding):
-    n, c, h, wd = x.shape
+    n, _c, _h, _wd = x.shape
     o, oh, ow, _, kh, kw = w.shape
     xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     y = np.zeros((n, o, oh, ow))

@@ -53,7 +53,7 @@ def pool_cases(draw, dilation=True):
 @given(pool_cases())
 def test_max_pool2d_direct_loop_gradients_and_expansion(case):
     x, k, s, p, d = case
-    fn = lambda t: max_pool2d(t, k, s, p, d)  # noqa: E731
+    fn = lambda t: max_pool2d(t, k, s, p, d)
     np.testing.assert_array_equal(fn(gg.tensor(x)).numpy(),
                                   _reference_pool(x, lambda w: w.max(-1), k, s, p, d, -np.inf))
     gg.gradcheck(fn, [x])
@@ -64,7 +64,7 @@ def test_max_pool2d_direct_loop_gradients_and_expansion(case):
 @given(pool_cases(dilation=False))
 def test_avg_pool2d_direct_loop_gradients_and_expansion(case):
     x, k, s, p, _ = case
-    fn = lambda t: avg_pool2d(t, k, s, p)  # noqa: E731
+    fn = lambda t: avg_pool2d(t, k, s, p)
     np.testing.assert_allclose(fn(gg.tensor(x)).numpy(),
                                _reference_pool(x, lambda w: w.mean(-1), k, s, p), rtol=1e-12,
                                atol=1e-14)  # a window summing to ~0 differs only in rounding
@@ -80,7 +80,7 @@ def test_avg_pool2d_direct_loop_gradients_and_expansion(case):
 @given(pool_cases(dilation=False), st.sampled_from([1.0, 1.5, 2.0, 3.0, 4.5]))
 def test_lp_pool2d_direct_loop_gradients_and_expansion(case, power):
     x, k, s, p, _ = case
-    fn = lambda t: lp_pool2d(t, power, k, s, p)  # noqa: E731
+    fn = lambda t: lp_pool2d(t, power, k, s, p)
     expected = _reference_pool(x, lambda w: (np.abs(w) ** power).sum(-1) ** (1 / power), k, s, p)
     np.testing.assert_allclose(fn(gg.tensor(x)).numpy(), expected, rtol=1e-12, atol=1e-12)
     gg.gradcheck(fn, [x])
@@ -158,7 +158,7 @@ def test_lp_pool_channels_pools_over_features(seed, size, stride, power):
     starts = range(0, 6 - size + 1, step)
     expected = np.stack([(np.abs(x[:, s:s + size]) ** power).sum(1) ** (1 / power)
                          for s in starts], axis=1)
-    fn = lambda t: lp_pool_channels(t, power, size=size, stride=stride)  # noqa: E731
+    fn = lambda t: lp_pool_channels(t, power, size=size, stride=stride)
     np.testing.assert_allclose(fn(gg.tensor(x)).numpy(), expected, rtol=1e-12, atol=1e-12)
     gg.gradcheck(fn, [x])
     gg.gradgradcheck(fn, [x])

@@ -15,7 +15,7 @@ def _reference(model, x, cls, rule):
     """Loops: conv -> relu -> 2x2 max pool -> linear, backward with the given ReLU rule."""
     w, b = model[0].weight.numpy(), model[0].bias.numpy()
     lin = model[4].weight.numpy()
-    c, h, wd = x.shape
+    _c, h, wd = x.shape
     padded = np.pad(x, ((0, 0), (1, 1), (1, 1)))
     z = np.zeros((3, h, wd))
     for o in range(3):

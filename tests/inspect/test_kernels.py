@@ -9,7 +9,7 @@ from graphgrad.inspect import (ModelError, feature_maps, first_layer_kernels, ke
 
 def _reference_conv(x, w, b, pad):
     """Plain loops: cross-correlation of one image (C, H, W) with w (O, C, k, k), zero padding."""
-    c, h, wd = x.shape
+    _c, h, wd = x.shape
     o, _, k, _ = w.shape
     padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad)))
     out = np.zeros((o, h + 2 * pad - k + 1, wd + 2 * pad - k + 1))

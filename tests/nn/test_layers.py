@@ -82,7 +82,7 @@ def test_parameter_gradients_reach_every_parameter_of_a_model(rng):
 
 def reference_conv2d(x, w, b, stride, padding):
     """Direct loops over the cross-correlation definition (independent of the engine)."""
-    n, c, h, wd = x.shape
+    n, _c, h, wd = x.shape
     o, _, kh, kw = w.shape
     xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     oh = (h + 2 * padding - kh) // stride + 1

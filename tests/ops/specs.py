@@ -7,8 +7,8 @@ check. Every registered primitive must have a spec (tested in test_all_primitive
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from hypothesis import strategies as st
@@ -198,6 +198,6 @@ SPECS: dict[str, Spec] = {
 }
 
 # the window primitives under convolution and pooling draw their own geometry (test_window.py)
-from .test_window import WINDOW_DRAWS  # noqa: E402
+from .test_window import WINDOW_DRAWS
 
 SPECS.update({name: Spec(draw) for name, draw in WINDOW_DRAWS.items()})

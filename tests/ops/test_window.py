@@ -72,7 +72,7 @@ def test_kernels_agree_between_numpy_and_the_strict_backend(g, seed):
     x = rng.standard_normal((2, 2) + g.in_size)
     w = rng.standard_normal((3, 2) + g.kernel)
     y = rng.standard_normal((2, 3) + g.out_size)
-    back = lambda a: np.asarray(a._array)  # noqa: E731
+    back = lambda a: np.asarray(a._array)
     xs_, ws_, ys_ = xs.asarray(x), xs.asarray(w), xs.asarray(y)
     pairs = [
         (windows.unfold(np, x, g), back(windows.unfold(xs, xs_, g))),
@@ -193,7 +193,7 @@ def test_numpy_fast_kernels_match_the_generic_path(case, chunk_bytes, workers, c
     x = rng.standard_normal((n, c) + g.in_size)
     w = rng.standard_normal((o, c // groups) + g.kernel)
     y = rng.standard_normal((n, o) + g.out_size)
-    back = lambda a: np.asarray(a._array)  # noqa: E731
+    back = lambda a: np.asarray(a._array)
     ref_y = back(conv_kernels.conv_forward(xs, xs.asarray(x), xs.asarray(w), g, groups))
     ref_gx = back(conv_kernels.conv_input_grad(xs, xs.asarray(y), xs.asarray(w), g, groups))
     ref_gw = back(conv_kernels.conv_weight_grad(xs, xs.asarray(x), xs.asarray(y), g, groups))
@@ -352,7 +352,7 @@ def test_pooling_kernels_fast_and_general_paths_agree_with_ties(g, seed):
     out = windows.window_max(np, x, g)
     gy = rng.standard_normal(out.shape)
     z = rng.standard_normal(x.shape)
-    back = lambda a: np.asarray(a._array)  # noqa: E731
+    back = lambda a: np.asarray(a._array)
     xs_x, xs_out = xs.asarray(x), xs.asarray(out)
     np.testing.assert_array_equal(back(windows.window_max(xs, xs_x, g)), out)
     routed = windows.max_route(np, gy, x, out, g)

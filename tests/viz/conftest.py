@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 import graphgrad as gg
-import graphgrad.viz  # noqa: F401  (gg.viz)
+import graphgrad.viz  # for gg.viz
 
 NEURON = {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0}  # the lecture's numbers
 

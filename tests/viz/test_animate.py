@@ -1,6 +1,7 @@
 """Backward animation: one frame per backward step, same layout in every frame."""
 
 import os
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -39,7 +40,7 @@ def test_gif_pdf_and_svg_frames(tmp_path):
     with Image.open(gif) as image:
         assert image.n_frames >= 4 and image.info["loop"] == 0
     pdf = gg.viz.animate_backward(f, tmp_path / "b.pdf", format="pdf", dpi=50)
-    data = open(pdf, "rb").read()
+    data = Path(pdf).read_bytes()
     pages = len(gg.viz.trace(f, grads=True).backward_order) + 1
     assert data[:5] == b"%PDF-" and data.count(b"/Type /Page\n") + data.count(b"/Type /Page ") == pages
     folder = gg.viz.animate_backward(f, tmp_path / "frames", format="svg-frames", style="graph")

@@ -1,6 +1,7 @@
 """Without Graphviz's `dot`: a clear message, `.source` still works, matplotlib draws the PNG."""
 
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -37,7 +38,7 @@ def test_digraph_render_falls_back(no_dot, tmp_path):
     dot = gg.viz.draw(f, style="graph")
     with pytest.warns(DotMissingWarning, match="brew install graphviz"):
         out = dot.render(tmp_path / "g", format="png")
-    assert out.endswith("g.png") and open(out, "rb").read()[:8] == PNG
+    assert out.endswith("g.png") and Path(out).read_bytes()[:8] == PNG
     bundle = dot._repr_mimebundle_()
     assert bundle["image/png"][:8] == PNG and "Graphviz" in bundle["text/plain"]
 
@@ -53,7 +54,7 @@ def test_fallback_draws_the_same_graph(tmp_path):
     for edge in view.edges:  # left to right: every edge goes to a later column
         assert positions[edge.src][0] < positions[edge.dst][0]
     svg = gg.viz.draw_fallback(f, path=tmp_path / "fb.svg", style="circuit")
-    text = open(svg).read()
+    text = Path(svg).read_text()
     for number in ("0.73", "-0.20", "0.39", "-0.39", "-0.59", "0.20", "1.00"):
         assert number in text
 

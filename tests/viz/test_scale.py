@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
-import graphgrad.nn as nn
+from graphgrad import nn
 
 def lenet_loss(expanded_build: bool = False, image_grad: bool = False):
     model = nn.LeNet(rng=0).eval()  # eval: dropout is the identity, the structure deterministic

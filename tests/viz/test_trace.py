@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
-import graphgrad.nn as nn
+from graphgrad import nn
 
 from .conftest import neuron
 
