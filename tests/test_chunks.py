@@ -94,3 +94,28 @@ def test_set_num_threads_holds_the_kernels_to_that_many_threads():
     for bad in (0, -2, 1.5, True, "2"):
         with pytest.raises(ValueError, match="expected a positive int"):
             gg.set_num_threads(bad)
+
+
+def _blas_threads() -> int:
+    from threadpoolctl import threadpool_info
+
+    return min(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas")
+
+
+def test_overlapping_callers_share_the_blas_limit_and_the_last_one_out_restores_it():
+    """Two threads' convs overlap: A in, B in, A out, B out. BLAS stays on one thread until B
+    leaves, then gets back what it had before A, not the limit of 1 that B found."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_threads()
+        if before < 2:
+            pytest.skip("this BLAS runs one thread only: nothing to restore")
+        first, second = chunks._blas_on_one_thread(), chunks._blas_on_one_thread()
+        first.__enter__()
+        second.__enter__()
+        assert _blas_threads() == 1
+        first.__exit__(None, None, None)
+        assert _blas_threads() == 1  # B's chunks are still running
+        second.__exit__(None, None, None)
+        assert _blas_threads() == before
