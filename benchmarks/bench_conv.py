@@ -28,6 +28,7 @@ import graphgrad as gg
 from graphgrad.backend import windows
 from graphgrad.composites.conv import conv2d
 from graphgrad.composites.pooling import max_pool2d
+from turns import best_times  # benchmarks/turns.py, beside this script
 
 SHAPES = [  # (batch, channels, size, filters, kernel, padding)
     (64, 1, 28, 6, 5, 2),
@@ -48,24 +49,6 @@ def _median_time(fn, repeats: int) -> float:
         fn()
         times.append(CLOCK[0]() - start)
     return statistics.median(times)
-
-
-def _best_times(steps: dict, repeats: int, block: int = 3) -> dict:
-    """Best time of each step, the libraries taking turns in blocks, round after round.
-
-    Turns spread load from other processes over both libraries alike. Each turn starts with one
-    unmeasured call: it absorbs what the other library left behind (PyTorch's OpenMP threads
-    keep spinning on the cores for a while after its call; a cache full of its arrays).
-    """
-    best = {name: math.inf for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            step()
-            for _ in range(block):
-                start = CLOCK[0]()
-                step()
-                best[name] = min(best[name], CLOCK[0]() - start)
-    return best
 
 
 def _numpy_matmul_gflops(repeats: int) -> float:
@@ -180,7 +163,7 @@ def main() -> None:
         steps = {"conv": conv_step, "pool": pool_step}
         if torch is not None:
             steps["torch_conv"], steps["torch_pool"] = _torch_steps(torch, x_np, w_np, p_np, pad)
-        best = _best_times(steps, args.repeats)
+        best = best_times(steps, args.repeats, clock=CLOCK[0])
         t_conv, t_pool = best["conv"], best["pool"]
         r_conv, r_pool = best.get("torch_conv"), best.get("torch_pool")
         flops = 3 * 2 * n * o * c * k * k * out * out  # forward, input and weight gradients

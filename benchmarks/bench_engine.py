@@ -3,7 +3,10 @@
 Two workloads, each measured for every engine in the same run:
   * the lecture's sigmoid circuit, built and backpropagated many times (scalar gates);
   * a long chain y = y * 1.0 (1,000,000 gates by default), then one backward.
-Prints microseconds per gate. Run: .venv/bin/python benchmarks/bench_engine.py [--chain N]
+Prints microseconds per gate. The circuits are timed in blocks, the engines taking turns round
+after round (`turns.py`): the best block of each is its cost, and the ratio is not at the mercy of
+load that came while only one engine ran. Run: .venv/bin/python benchmarks/bench_engine.py
+[--chain N] [--rounds R]
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import sys
 import time
 
 import graphgrad as gg
+from turns import best_times  # benchmarks/turns.py, beside this script
 
 
 def _best_of(fn, repeats=3):
@@ -112,7 +116,9 @@ def _available(name):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--circuits", type=int, default=20000)
+    parser.add_argument("--circuits", type=int, default=20000,
+                        help="circuits per round; each turn times a block of a tenth of them")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--chain", type=int, default=1_000_000)
     parser.add_argument("--chain-micrograd", type=int, default=100_000,
                         help="micrograd's recursive backward crashes on long chains; its chain is shorter")
@@ -120,13 +126,16 @@ def main(argv=None):
     engines = {"graphgrad": (circuit_graphgrad, chain_graphgrad),
                "micrograd": (circuit_micrograd, chain_micrograd),
                "pytorch": (circuit_torch, chain_torch)}
-    rows = {}
-    for name, (circuit, chain) in engines.items():
-        if not _available(name):
+    engines = {name: fns for name, fns in engines.items() if _available(name)}
+    for name in ("micrograd", "pytorch"):
+        if name not in engines:
             print(f"{name}: not installed, skipped")
-            continue
-        seconds = _best_of(lambda: circuit(args.circuits))
-        per_circuit = seconds / args.circuits * 1e6
+    block = max(1, args.circuits // 10)
+    circuit_seconds = best_times({name: (lambda c=circuit: c(block))
+                                  for name, (circuit, _) in engines.items()}, args.rounds, block=1)
+    rows = {}
+    for name, (_, chain) in engines.items():
+        per_circuit = circuit_seconds[name] / block * 1e6
         chain_n = args.chain_micrograd if name == "micrograd" else args.chain
         chain_seconds = _best_of(lambda: chain(chain_n), repeats=1)
         rows[name] = (per_circuit, per_circuit / CIRCUIT_GATES[name], chain_seconds / chain_n * 1e6, chain_n)
@@ -138,7 +147,8 @@ def main(argv=None):
             if other in rows:
                 print(f"graphgrad / {other}: circuit {rows['graphgrad'][0] / rows[other][0]:.2f}x, "
                       f"chain per gate {rows['graphgrad'][2] / rows[other][2]:.2f}x")
-    print("(forward + backward; best of 3 for the circuit, one run for the chain; gc enabled)")
+    print(f"(forward + backward; circuit: best block of {block} over {args.rounds} rounds of turns; "
+          f"chain: one run; gc enabled)")
 
 
 if __name__ == "__main__":
