@@ -84,17 +84,27 @@ def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_grap
         results: dict[int, Tensor] = {}
         # Largest creation number first: every consumer of a node was created after it, so
         # when a node is popped all its cotangents have arrived (no separate topological sort).
+        # `ready` holds a node that may be visited next without the heap: a node found while
+        # the heap was empty is the only one left to visit, so all its consumers are done (any
+        # unvisited consumer would have an unvisited node on its path from a root in the heap).
+        # Chains (most of a scalar circuit) go node to node without a push and a pop.
         if len(roots) == 1:
-            heap = [(-roots[0].seq, roots[0])]
+            heap, ready = [], roots[0]
         else:
             heap = [(-root.seq, root) for root in {id(r): r for r in roots}.values()]
             heapq.heapify(heap)
+            ready = None
         pop, push, pop_cotangent = heapq.heappop, heapq.heappush, cotangents.pop
         # Leaves (and `stop` nodes) reached from below never enter the heap: nothing is
         # computed from them, so they are finished after the sweep, in the order they were met.
         terminals: dict[int, Tensor] = {}
-        while heap:
-            node = pop(heap)[1]
+        while True:
+            if ready is not None:
+                node, ready = ready, None
+            elif heap:
+                node = pop(heap)[1]
+            else:
+                break
             key = id(node)
             g = pop_cotangent(key)
             if node.hooks:
@@ -128,7 +138,12 @@ def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_grap
                     cotangents[pkey] = parent_grad
                     if parent.op is None or pkey in stop:
                         terminals[pkey] = parent
+                    elif ready is None and not heap:
+                        ready = parent
                     else:
+                        if ready is not None:  # a second node to visit: both go by the heap
+                            push(heap, (-ready.seq, ready))
+                            ready = None
                         push(heap, (-parent.seq, parent))
                 else:
                     cotangents[pkey] = previous + parent_grad

@@ -25,6 +25,18 @@ def test_diamond_graph_gradient():
     assert x.grad.item() == pytest.approx(2 * np.exp(0.5) + 2 * 0.5 * np.exp(0.5))
 
 
+def test_a_node_waits_for_every_consumer_even_when_one_branch_is_a_chain():
+    """s feeds exp(s) (made first) and -s (made second). The sweep visits -s first; s must not be
+    visited from there while exp(s) is still pending, or its gradient would arrive in two parts
+    (and the second would find the graph freed). Same for chains leading into the diamond."""
+    a, b = leaf(0.5), leaf(-1.5)
+    s = (a * b) * 1.0
+    ((gg.exp(s) + (-s)) * 2.0).backward()
+    ds = 2.0 * (np.exp(0.5 * -1.5) - 1.0)
+    assert a.grad.item() == pytest.approx(ds * -1.5)
+    assert b.grad.item() == pytest.approx(ds * 0.5)
+
+
 def test_several_roots_equal_weighted_sum():
     x = leaf(np.array([1.0, -2.0, 0.5]))
     loss_a, loss_b = (x * x).sum(), gg.exp(x).sum()
