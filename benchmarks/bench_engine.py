@@ -20,14 +20,12 @@ import graphgrad as gg
 from turns import best_times  # benchmarks/turns.py, beside this script
 
 
-def _best_of(fn, repeats=3):
-    best = float("inf")
-    for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+def _one_run(fn) -> float:
+    """Seconds of one call, after collecting what earlier runs left (the chain is long)."""
+    gc.collect()
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def circuit_graphgrad(n):
@@ -137,7 +135,7 @@ def main(argv=None):
     for name, (_, chain) in engines.items():
         per_circuit = circuit_seconds[name] / block * 1e6
         chain_n = args.chain_micrograd if name == "micrograd" else args.chain
-        chain_seconds = _best_of(lambda: chain(chain_n), repeats=1)
+        chain_seconds = _one_run(lambda: chain(chain_n))
         rows[name] = (per_circuit, per_circuit / CIRCUIT_GATES[name], chain_seconds / chain_n * 1e6, chain_n)
     print(f"\n{'engine':<10} {'µs/circuit':>11} {'µs/gate':>8} {'chain µs/gate':>14} {'chain length':>13}")
     for name, (per_circuit, per_gate, chain_gate, chain_n) in rows.items():

@@ -111,11 +111,11 @@ def test_overlapping_callers_share_the_blas_limit_and_the_last_one_out_restores_
         before = _blas_threads()
         if before < 2:
             pytest.skip("this BLAS runs one thread only: nothing to restore")
-        first, second = chunks._blas_on_one_thread(), chunks._blas_on_one_thread()
-        first.__enter__()
-        second.__enter__()
+        shared = chunks._blas_on_one_thread
+        shared.__enter__()                            # A in
+        shared.__enter__()                            # B in
         assert _blas_threads() == 1
-        first.__exit__(None, None, None)
-        assert _blas_threads() == 1  # B's chunks are still running
-        second.__exit__(None, None, None)
+        shared.__exit__(None, None, None)             # A out
+        assert _blas_threads() == 1                   # B's chunks are still running
+        shared.__exit__(None, None, None)             # B out
         assert _blas_threads() == before

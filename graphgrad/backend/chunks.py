@@ -10,7 +10,6 @@ chunks are the same whatever the timing.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import threading
@@ -29,10 +28,9 @@ _pool: tuple[int, ThreadPoolExecutor] | None = None  # (its number of threads, t
 
 def _forget_pool_in_child() -> None:
     """A forked child has none of the parent's threads, and a lock held at the fork stays held."""
-    global _pool, _pool_lock, _limit_lock
+    global _pool, _pool_lock, _blas_on_one_thread
     _pool, _pool_lock = None, threading.Lock()
-    _limit_lock = threading.Lock()
-    _limit[:] = [0, None]  # the child's BLAS keeps whatever limit it inherited
+    _blas_on_one_thread = _SharedBlasLimit()  # the child's BLAS keeps whatever limit it inherited
 
 
 if hasattr(os, "register_at_fork"):
@@ -75,31 +73,35 @@ def _blas_controller():
     return ThreadpoolController()
 
 
-_limit_lock = threading.Lock()
-_limit: list = [0, None]  # [callers inside, the threadpoolctl limiter they share]
-
-
-@contextlib.contextmanager
-def _blas_on_one_thread():
-    """OpenBLAS on one thread while any caller's chunks run.
+class _SharedBlasLimit:
+    """OpenBLAS on one thread while any caller's chunks run (`with _blas_on_one_thread:`).
 
     The limit is process-wide, so callers share it: the first one in sets it, the last one out
     restores what was there before. (Each taking its own threadpoolctl limit would go wrong when
     two threads' convs overlap: the second saves the first's limit of 1 as "the original" and, if
     it leaves last, puts it back for good.)
     """
-    with _limit_lock:
-        if _limit[0] == 0:
-            _limit[1] = _blas_controller().limit(limits=1, user_api="blas")
-        _limit[0] += 1
-    try:
-        yield
-    finally:
-        with _limit_lock:
-            _limit[0] -= 1
-            if _limit[0] == 0:
-                _limit[1].restore_original_limits()
-                _limit[1] = None
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._limiter = None  # threadpoolctl's, while someone is inside
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._inside == 0:
+                self._limiter = _blas_controller().limit(limits=1, user_api="blas")
+            self._inside += 1
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self._inside -= 1
+            if self._inside == 0:
+                self._limiter.restore_original_limits()
+                self._limiter = None
+
+
+_blas_on_one_thread = _SharedBlasLimit()
 
 
 def _run_group(make_worker: Callable[[], ChunkFn], chunks: list[tuple[int, int]]) -> list:
@@ -120,7 +122,7 @@ def map_chunks(count: int, step: int, make_worker: Callable[[], ChunkFn]) -> lis
         return _run_group(make_worker, chunks)
     bounds = [len(chunks) * g // groups for g in range(groups + 1)]
     runs = [chunks[lo:hi] for lo, hi in zip(bounds, bounds[1:])]
-    with _blas_on_one_thread():
+    with _blas_on_one_thread:
         pool = _executor(worker_count() - 1)
         futures = [pool.submit(_run_group, make_worker, run) for run in runs[1:]]
         try:

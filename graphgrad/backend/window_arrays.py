@@ -346,20 +346,22 @@ def _scratch(shape, dtype, slot: str = "windows"):
     return buffer[:nbytes].view(dtype).reshape(shape)
 
 
+def _every_threads_buffers() -> list[_ThreadBuffers]:
+    with _registry_lock:
+        return list(_every_thread)
+
+
 def release_workspace() -> None:
     """Free the conv scratch buffers of every thread (kept between calls for speed).
 
     A kernel running meanwhile keeps the arrays it was handed (they are views that hold their
     buffer); its next call allocates afresh.
     """
-    with _registry_lock:
-        every = list(_every_thread)
-    for buffers in every:
+    for buffers in _every_threads_buffers():
         buffers.clear()
 
 
 def workspace_bytes() -> int:
     """Bytes the conv scratch buffers of all threads hold now."""
-    with _registry_lock:
-        every = list(_every_thread)
-    return sum(buffer.nbytes for buffers in every for buffer in list(buffers.values()))
+    return sum(buffer.nbytes for buffers in _every_threads_buffers()
+               for buffer in list(buffers.values()))

@@ -411,20 +411,21 @@ def _tie_free_pooling_input(data, g):
     return ((rng.permutation(count) + 1.0) * 0.1).reshape((1, 2) + g.in_size)
 
 
-def _draw_max_route(data):
-    g = data.draw(geometries(nd=2, pool=True), label="geometry")
-    x = _tie_free_pooling_input(data, g)
-    out = windows.window_max(np, x, g)
-    gy = np.random.default_rng(1).standard_normal(out.shape)
-    return (lambda t: W.max_route(t, gg.tensor(x), gg.tensor(out), geometry=g)), [gy]
+def _draw_max_window_op(op, takes_output_shape: bool, seed: int):
+    """Drawer for max_route (its input has the pooled output's shape) and max_gather (the input
+    image's): tie-free x, its window maxima, and the differentiable input to check."""
+    def draw(data):
+        g = data.draw(geometries(nd=2, pool=True), label="geometry")
+        x = _tie_free_pooling_input(data, g)
+        out = windows.window_max(np, x, g)
+        arg = np.random.default_rng(seed).standard_normal(out.shape if takes_output_shape
+                                                          else x.shape)
+        return (lambda t: op(t, gg.tensor(x), gg.tensor(out), geometry=g)), [arg]
+    return draw
 
 
-def _draw_max_gather(data):
-    g = data.draw(geometries(nd=2, pool=True), label="geometry")
-    x = _tie_free_pooling_input(data, g)
-    out = windows.window_max(np, x, g)
-    z = np.random.default_rng(2).standard_normal(x.shape)
-    return (lambda t: W.max_gather(t, gg.tensor(x), gg.tensor(out), geometry=g)), [z]
+_draw_max_route = _draw_max_window_op(W.max_route, takes_output_shape=True, seed=1)
+_draw_max_gather = _draw_max_window_op(W.max_gather, takes_output_shape=False, seed=2)
 
 
 WINDOW_DRAWS = {
