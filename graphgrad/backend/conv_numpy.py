@@ -124,8 +124,16 @@ def _interior(geometry: WindowGeometry) -> tuple[slice, ...]:
 
 
 def _images_per_chunk(n: int, bytes_per_image: int) -> int:
-    """Images per chunk, so that what a chunk writes is still cached when it is read back."""
-    return max(1, min(n, _CHUNK_BYTES // max(bytes_per_image, 1)))
+    """Images per chunk, so that what a chunk writes is still cached when it is read back.
+
+    The chunks are made equal (64 images at 9 a chunk: 8 chunks of 8, not 7 of 9 and 1 of 1):
+    the threads each take a run of chunks, and with unequal ones the thread holding the big
+    ones finishes last (36 images against 28). The rule depends on n and sizes alone, so the
+    chunks, and the sums over them, are the same for any number of threads.
+    """
+    fit = max(1, min(n, _CHUNK_BYTES // max(bytes_per_image, 1)))
+    chunks = -(-n // fit)
+    return -(-n // chunks)
 
 
 def _copy_channels_last(dst, src) -> None:

@@ -295,6 +295,26 @@ def test_products_are_cut_into_small_matrix_pieces_only_while_the_pieces_stay_wi
         np.testing.assert_allclose(out, a @ b, rtol=1e-12, atol=1e-12)
 
 
+def test_chunks_are_equal_and_no_bigger_than_a_cache_full():
+    """64 images of 113 KiB in 1 MiB chunks: 8 chunks of 8, not 7 of 9 and 1 of 1 (the thread
+    given the big ones would finish last); a chunk never exceeds what fits, nor the batch."""
+    image = 196 * 144 * 4
+    assert conv_numpy._CHUNK_BYTES // image == 9
+    assert conv_numpy._images_per_chunk(64, image) == 8
+    assert conv_numpy._images_per_chunk(65, image) == 9        # 8 chunks: 9 x 7 and 2
+    assert conv_numpy._images_per_chunk(18, image) == 9
+    assert conv_numpy._images_per_chunk(5, image) == 5
+    assert conv_numpy._images_per_chunk(3, conv_numpy._CHUNK_BYTES * 2) == 1
+    for n in range(1, 200):
+        for size in (image, 60_000, 3_000_000):
+            step = conv_numpy._images_per_chunk(n, size)
+            fit = max(1, conv_numpy._CHUNK_BYTES // size)
+            assert 1 <= step <= min(n, fit)
+            assert -(-n // step) == -(-n // min(n, fit))       # as few chunks as before
+            chunks = -(-n // step)
+            assert n - (chunks - 1) * step > step - chunks   # the last one is short by < chunks
+
+
 def test_grid_forward_only_where_few_columns_are_wasted():
     """Stride 1 and less than 1/8 of the grid's columns past out_w: 32 of 34, not 14 of 16."""
     assert conv_numpy._grid_pays(window_geometry("t", (32, 32), 3, 1, 1))
