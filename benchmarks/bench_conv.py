@@ -7,10 +7,13 @@ fraction of what NumPy's own matmul reaches here, and the tracemalloc peak of on
 the size of the whole (C*K, N*L) im2col buffer, the yardstick (the NumPy fast paths copy windows
 chunk by chunk and never hold it whole). PyTorch is optional: without it those columns say "n/a".
 
-Run: .venv/bin/python benchmarks/bench_conv.py [--repeats 7] [--cpu]
+Run: .venv/bin/python benchmarks/bench_conv.py [--repeats 7] [--cpu] [--kernels]
 
 `--cpu` runs both libraries on one thread and times the thread's CPU time: on a loaded machine
 (wall-clock times of two-thread BLAS swing by 10x there) it still compares the work each does.
+`--kernels` also times conv's three kernels one by one (graphgrad's backend kernels beside
+PyTorch's conv2d, conv2d_input and conv2d_weight), each beside the time NumPy's matmul would need
+for its multiply-adds alone: where a step misses, this says which kernel and by how much.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import tracemalloc
 import numpy as np
 
 import graphgrad as gg
-from graphgrad.backend import windows
+from graphgrad.backend import conv_kernels, windows
 from graphgrad.composites.conv import conv2d
 from graphgrad.composites.pooling import max_pool2d
 from turns import best_times  # benchmarks/turns.py, beside this script
@@ -108,6 +111,39 @@ def _torch_steps(torch, x_np, w_np, p_np, pad):
     return conv_step, pool_step
 
 
+def _kernel_lines(torch, x_np, w_np, pad: int, matmul_gflops: float, repeats: int,
+                  label: str) -> list[str]:
+    """Conv's forward, input gradient and weight gradient timed one by one, in turns with
+    PyTorch's (when installed), beside the matmul floor: the kernel's multiply-adds at NumPy's
+    own matmul rate."""
+    n, c, size = x_np.shape[0], x_np.shape[1], x_np.shape[2]
+    o, k = w_np.shape[0], w_np.shape[2]
+    geometry = windows.window_geometry("bench", (size, size), k, 1, pad)
+    out = geometry.out_size[0]
+    y_np = np.random.default_rng(1).standard_normal((n, o, out, out), dtype=np.float32)
+    steps = {
+        "forward": lambda: conv_kernels.conv_forward(np, x_np, w_np, geometry),
+        "input grad": lambda: conv_kernels.conv_input_grad(np, y_np, w_np, geometry),
+        "weight grad": lambda: conv_kernels.conv_weight_grad(np, x_np, y_np, geometry),
+    }
+    if torch is not None:
+        tx, tw, ty = torch.tensor(x_np), torch.tensor(w_np), torch.tensor(y_np)
+        steps["torch forward"] = lambda: torch.nn.functional.conv2d(tx, tw, padding=pad)
+        steps["torch input grad"] = lambda: torch.nn.grad.conv2d_input(tx.shape, tw, ty,
+                                                                       padding=pad)
+        steps["torch weight grad"] = lambda: torch.nn.grad.conv2d_weight(tx, tw.shape, ty,
+                                                                         padding=pad)
+    best = best_times(steps, repeats, clock=CLOCK[0])
+    floor = 2 * n * o * c * k * k * out * out / (matmul_gflops * 1e9)
+    lines = []
+    for kernel in ("forward", "input grad", "weight grad"):
+        ours, theirs = best[kernel], best.get("torch " + kernel)
+        versus = f"{theirs * 1e3:8.2f}ms {ours / theirs:6.2f}" if theirs else f"{'n/a':>10} {'n/a':>6}"
+        lines.append(f"{label:38} {kernel:12} {ours * 1e3:8.2f}ms {versus} "
+                     f"{floor * 1e3:9.2f}ms {floor / ours:7.0%}")
+    return lines
+
+
 def _peak_memory(step) -> int:
     gc.collect()
     windows.release_workspace()
@@ -124,6 +160,8 @@ def _peak_memory(step) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--kernels", action="store_true",
+                        help="also time conv's forward, input and weight gradients one by one")
     parser.add_argument("--cpu", action="store_true",
                         help="one thread for NumPy's BLAS and PyTorch, timed by the thread's CPU "
                              "time: compares the work done, robust to a loaded machine")
@@ -150,7 +188,7 @@ def main() -> None:
               f"{'pytorch':>9} {'ratio':>6} {'target':>7} {'GFLOP/s':>8} {'of matmul':>9}")
     print(header)
     print("-" * len(header))
-    memory_lines = []
+    memory_lines, kernel_lines = [], []
     for n, c, size, o, k, pad in SHAPES:
         rng = np.random.default_rng(0)
         x_np = rng.standard_normal((n, c, size, size), dtype=np.float32)
@@ -177,6 +215,8 @@ def main() -> None:
             frac = f"{gf / matmul:.0%}" if gf else ""
             print(f"{label:38} {op:9} {t * 1e3:8.2f}ms {ref:>9} {ratio:>6} {verdict:>7} "
                   f"{gfs:>8} {frac:>9}")
+        if args.kernels:
+            kernel_lines += _kernel_lines(torch, x_np, w_np, pad, matmul, args.repeats, label)
         geometry = windows.window_geometry("bench", (size, size), k, 1, pad)
         im2col = windows.im2col_bytes((n, c), (o, c, k, k), geometry, 4)
         peak = _peak_memory(conv_step)
@@ -189,6 +229,14 @@ def main() -> None:
           "buffers, freed beforehand so that they count):")
     for line in memory_lines:
         print(line)
+    if kernel_lines:
+        print()
+        heading = (f"{'conv kernels, one by one':38} {'kernel':12} {'graphgrad':>10} "
+                   f"{'pytorch':>10} {'ratio':>6} {'matmul floor':>11} {'of ours':>7}")
+        print(heading)
+        print("-" * len(heading))
+        for line in kernel_lines:
+            print(line)
 
 
 if __name__ == "__main__":

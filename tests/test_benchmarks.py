@@ -29,13 +29,13 @@ def test_best_times_takes_turns_and_keeps_each_steps_best_call():
     assert best == {"a": 1, "b": 0.5}
 
 
-@pytest.mark.parametrize("script, args", [
+@pytest.mark.parametrize("script, args, shown", [
     ("bench_engine.py", ["--circuits", "20", "--rounds", "1", "--chain", "100",
-                         "--chain-micrograd", "100"]),
-    ("bench_conv.py", ["--repeats", "1"]),
+                         "--chain-micrograd", "100"], "graphgrad"),
+    ("bench_conv.py", ["--repeats", "1", "--kernels"], "matmul floor"),
 ])
-def test_benchmark_script_runs(script, args):
+def test_benchmark_script_runs(script, args, shown):
     done = subprocess.run([sys.executable, str(BENCHMARKS / script), *args], capture_output=True,
                           text=True, timeout=300, check=False, cwd=BENCHMARKS)
     assert done.returncode == 0, done.stderr
-    assert "graphgrad" in done.stdout
+    assert "graphgrad" in done.stdout and shown in done.stdout
