@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..backend import dtype_name, to_numpy
 from ..errors import ShapeError
-from ..ops import exp, log, maximum, mean, sum as reduce_sum
+from ..ops import exp, log, maximum, mean, sum as reduce_sum, where
 from ..ops.elementwise import abs as elementwise_abs
 from ..primitive import constant_like
 from ..tensor import Tensor
@@ -90,16 +92,30 @@ def _binary_target(op: str, what: str, scores: Tensor, target) -> Tensor:
     return target
 
 
-def _binary_cross_entropy(probs: Tensor, target, reduction: str = "mean", eps: float = 1e-12) -> Tensor:
+# PyTorch's floor for the logs of binary_cross_entropy: log(0) counts as -100, so a probability
+# of exactly 0 or 1 gives a finite loss, and every other one its exact log (an `eps` added inside
+# the log, as before, shifted the loss of probabilities within 1e-12 of 0 or 1 by several units)
+_LOG_FLOOR = -100.0
+
+
+def _floored_log(p: Tensor) -> Tensor:
+    """log(p), or -100 where p <= e^-100. The log reads 1 there instead of p (the "double where"),
+    so no 1/0 enters its gradient: the masked entries get 0, not 0 * inf = nan."""
+    kept = p > math.exp(_LOG_FLOOR)
+    return where(kept, log(where(kept, p, 1.0)), _LOG_FLOOR)
+
+
+def _binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tensor:
     target = _binary_target("binary_cross_entropy", "probabilities", probs, target)
-    losses = -(target * log(probs + eps) + (1.0 - target) * log(1.0 - probs + eps))
+    losses = -(target * _floored_log(probs) + (1.0 - target) * _floored_log(1.0 - probs))
     return _reduce(losses, reduction, "binary_cross_entropy")
 
 
 binary_cross_entropy = composite(
     "binary_cross_entropy", expand=_binary_cross_entropy,
-    doc="Cross-entropy of probabilities in (0, 1) against 0/1 targets; for logits prefer "
-        "binary_cross_entropy_with_logits, which is stable.",
+    doc="Cross-entropy of probabilities in [0, 1] against targets in [0, 1], each log floored "
+        "at -100 as in PyTorch; for logits prefer binary_cross_entropy_with_logits, which is "
+        "stable.",
 )
 
 

@@ -29,6 +29,21 @@ def test_large_logits_stay_finite(dtype):
     assert bce.item() == pytest.approx(500.0)
 
 
+def test_binary_cross_entropy_is_exact_near_0_and_1_and_floored_at_100_on_them():
+    """PyTorch's rule: each log is exact down to -100, where it stops (p = 0 or 1 stays finite).
+    An eps added inside the log gave -log(1e-13 + 1e-12) = 27.5 for the first element."""
+    probs = gg.tensor(np.array([1e-13, 1.0 - 1e-9, 0.0, 1.0, 0.3]), requires_grad=True)
+    target = np.array([1.0, 0.0, 1.0, 0.0, 0.25])
+    losses = gg.binary_cross_entropy(probs, target, reduction="none")
+    expected = [13 * np.log(10), 9 * np.log(10), 100.0, 100.0,
+                -(0.25 * np.log(0.3) + 0.75 * np.log(0.7))]
+    np.testing.assert_allclose(losses.numpy(), expected, rtol=1e-6)
+    losses.sum().backward()
+    grad = probs.grad.numpy()
+    np.testing.assert_allclose(grad[[0, 4]], [-1e13, -0.25 / 0.3 + 0.75 / 0.7], rtol=1e-6)
+    assert np.all(np.isfinite(grad))
+
+
 def test_softmax_rows_sum_to_one():
     p = gg.softmax(gg.tensor(np.random.default_rng(0).standard_normal((4, 5))), axis=1)
     np.testing.assert_allclose(p.numpy().sum(axis=1), 1.0)
