@@ -37,6 +37,20 @@ def test_operators_match_numpy():
     assert isinstance(a + y, gg.Tensor)
 
 
+@pytest.mark.parametrize("x_shape, y_shape", [
+    ((3,), (3,)), ((3,), (3, 2)), ((4, 3), (3,)), ((2, 4, 3), (3,)), ((3,), (5, 3, 2)),
+    ((2, 4, 3), (1, 3, 2)),
+])
+def test_matmul_of_vectors_has_numpys_shape_and_values(x_shape, y_shape):
+    """A 1-D operand gains an axis for the product and loses it after; two vectors give a
+    0-d dot product (it was (1,))."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(x_shape), rng.standard_normal(y_shape)
+    out = gg.tensor(a) @ gg.tensor(b)
+    assert out.shape == (a @ b).shape
+    np.testing.assert_allclose(out.numpy(), a @ b)
+
+
 def test_reductions_and_shapes():
     a = np.arange(24.0).reshape(2, 3, 4)
     x = gg.tensor(a)

@@ -37,8 +37,11 @@ def matmul(x, y) -> Tensor:
     x2 = reshape(x, (1,) + x.shape) if x.ndim == 1 else x
     y2 = reshape(y, y.shape + (1,)) if y.ndim == 1 else y
     out = _matmul(x2, y2)
-    if y.ndim == 1:
-        out = reshape(out, out.shape[:-1])
-    if x.ndim == 1:
-        out = reshape(out, out.shape[:-2] + out.shape[-1:])
+    if x.ndim == 1 or y.ndim == 1:  # drop the added axes (both 1-D: (1, 1) -> (), as in NumPy)
+        matrix = out.shape[-2:]
+        if x.ndim == 1:
+            matrix = matrix[1:]        # (..., 1, m) -> (..., m)
+        if y.ndim == 1:
+            matrix = matrix[:-1]       # (..., n, 1) -> (..., n)
+        out = reshape(out, out.shape[:-2] + matrix)
     return out

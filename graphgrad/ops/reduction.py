@@ -89,7 +89,12 @@ def var(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
 
 
 def std(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
-    return var(x, axis=axis, keepdims=keepdims) ** 0.5
+    """Population standard deviation (NumPy's ddof=0). Where the values are all equal the
+    gradient is 0, as in PyTorch: the square root reads 1 there instead of the variance 0 (the
+    "double where"), so its infinite slope at 0 never meets the zero upstream (0 * inf = nan)."""
+    variance = var(x, axis=axis, keepdims=keepdims)
+    spread = variance > 0.0
+    return where(spread, where(spread, variance, 1.0) ** 0.5, 0.0)
 
 
 _argmax = primitive("argmax", symbol="argmax",

@@ -143,9 +143,10 @@ def _concatenate_draw(data):
 def _matmul_draw(data):
     batch_x, batch_y = data.draw(gst.broadcastable_shapes(2, max_dims=2), label="batch")
     n, k, m = (data.draw(st.integers(1, 4)) for _ in range(3))
-    x = data.draw(gst.arrays(batch_x + (n, k)))
-    y = data.draw(gst.arrays(batch_y + (k, m)))
-    return gg.matmul, [x, y]
+    # a 1-D operand (vector) is promoted to a matrix and the added axis dropped, as in NumPy
+    x_shape = (k,) if data.draw(st.booleans(), label="x is a vector") else batch_x + (n, k)
+    y_shape = (k,) if data.draw(st.booleans(), label="y is a vector") else batch_y + (k, m)
+    return gg.matmul, [data.draw(gst.arrays(x_shape)), data.draw(gst.arrays(y_shape))]
 
 
 def _astype_draw(data):
