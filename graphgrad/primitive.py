@@ -27,10 +27,12 @@ _current_scope = config.current_scope
 class Primitive:
     """An operation of the graph: name, diagram symbol, forward on arrays, VJP on Tensors."""
 
-    __slots__ = ("name", "symbol", "forward", "vjp", "nondiff", "composite", "doc", "mixed_dtypes")
+    __slots__ = ("name", "symbol", "forward", "vjp", "nondiff", "composite", "doc", "mixed_dtypes",
+                 "floating_only")
 
     def __init__(self, name: str, symbol: str, forward: Callable, vjp: Callable | None,
-                 nondiff: Sequence[int] = (), mixed_dtypes: bool = False, doc: str = ""):
+                 nondiff: Sequence[int] = (), mixed_dtypes: bool = False, doc: str = "",
+                 floating_only: bool = False):
         self.name = name
         self.symbol = symbol
         self.forward = forward
@@ -38,6 +40,7 @@ class Primitive:
         self.nondiff = frozenset(nondiff)
         self.composite = None  # set by composite(): the Composite this fused node stands for
         self.mixed_dtypes = mixed_dtypes
+        self.floating_only = floating_only
         self.doc = doc
 
     def __repr__(self) -> str:
@@ -49,9 +52,14 @@ class Primitive:
 
 def primitive(name: str, *, symbol: str | None = None, forward: Callable,
               vjp: Callable | None, nondiff: Sequence[int] = (), mixed_dtypes: bool = False,
-              register: bool = True, doc: str = "") -> Primitive:
-    """Declare (and register) a primitive gate. `vjp=None`: the output never carries gradient."""
-    op = Primitive(name, symbol or name, forward, vjp, nondiff, mixed_dtypes, doc)
+              floating_only: bool = False, register: bool = True, doc: str = "") -> Primitive:
+    """Declare (and register) a primitive gate. `vjp=None`: the output never carries gradient.
+
+    `floating_only`: a one-input gate whose result is not an integer (exp, log, 1/x, ...). NumPy
+    would turn an integer input into float64; graphgrad never promotes silently, so it is an
+    error that says to convert the input.
+    """
+    op = Primitive(name, symbol or name, forward, vjp, nondiff, mixed_dtypes, doc, floating_only)
     if register:
         if name in PRIMITIVES:
             raise GraphgradError(f"primitive {name!r} is declared twice")
@@ -133,6 +141,10 @@ def apply(op: Primitive, args: tuple, params) -> Tensor:
             data = op.forward(device.xp, x, y, **params) if params else \
                 op.forward(device.xp, x, y)
         elif len(args) == 1:
+            if op.floating_only:
+                dtype = first.data.dtype
+                if not (device is CPU and dtype.kind == "f") and not is_floating(device.xp, dtype):
+                    _not_floating(op, first)
             data = op.forward(device.xp, first.data, **params) if params else \
                 op.forward(device.xp, first.data)
         else:
@@ -180,6 +192,14 @@ def _any_differentiable_requires_grad(args: tuple, nondiff: frozenset) -> bool:
 
 _new_node = Tensor._leaf
 _tensor_module._apply = apply  # Tensor's operators call it directly
+
+
+def _not_floating(op: Primitive, x: Tensor) -> None:
+    raise DtypeError(
+        f"{op.name}: the input is {x.dtype}, shape {x.shape} (at {user_site(3)}); "
+        f"{op.name} has no integer result and graphgrad never promotes silently: convert the "
+        f"input first, e.g. x.astype('float32')"
+    )
 
 
 def _check_compatible(op: Primitive, inputs: tuple, device) -> None:

@@ -271,9 +271,22 @@ class Tensor:
     def view(self, *shape): return self.reshape(*shape)
     def flatten(self, start_dim: int = 0, end_dim: int = -1): return _ops.flatten(self, start_dim, end_dim)
 
-    def transpose(self, dim0: int = 0, dim1: int = 1):
-        """Swap two axes (PyTorch's meaning); `permute` takes a full order, `gg.transpose` NumPy's."""
-        return _ops.swapaxes(self, dim0, dim1)
+    def transpose(self, *dims) -> Tensor:
+        """Two axes are swapped (PyTorch's `transpose(0, 1)`). A full order, as a tuple or as
+        one int per axis, permutes them, and no argument reverses them (NumPy's meanings, where
+        they cannot be mistaken for a swap); `permute` always takes a full order."""
+        if not dims:
+            return _ops.transpose(self)
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            return self.permute(dims[0])
+        if len(dims) == 2:
+            return _ops.swapaxes(self, *dims)
+        if len(dims) == self.ndim:
+            return self.permute(dims)
+        raise TypeError(
+            f"transpose: {len(dims)} axes {dims} for a tensor of shape {self.shape}; pass two "
+            f"axes to swap (transpose(0, 1), as in PyTorch) or all {self.ndim} in their new "
+            f"order (permute(...))")
 
     def permute(self, *dims):
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):

@@ -62,6 +62,11 @@ def test_reductions_and_shapes():
     assert x.reshape(4, -1).shape == (4, 6)
     assert x.flatten(1).shape == (2, 12)
     assert x.transpose(0, 2).shape == (4, 3, 2)
+    np.testing.assert_array_equal(x.transpose(2, 0, 1).numpy(), a.transpose(2, 0, 1))  # NumPy's
+    np.testing.assert_array_equal(x.transpose((1, 2, 0)).numpy(), a.transpose((1, 2, 0)))
+    np.testing.assert_array_equal(x.transpose().numpy(), a.transpose())
+    with pytest.raises(TypeError, match=r"transpose: 4 axes .* swap.*permute"):
+        x.transpose(0, 1, 2, 0)
     assert x.permute(2, 0, 1).shape == (4, 2, 3)
     assert x.T.shape == (4, 3, 2)
     assert gg.transpose(x, (1, 0, 2)).shape == (3, 2, 4)
@@ -138,6 +143,17 @@ def test_full_accepts_an_int_shape():
 def test_dtype_mix_is_an_error():
     with pytest.raises(gg.DtypeError, match=r"mul: .*float32 and float64.*astype"):
         gg.tensor(np.ones(2, dtype=np.float32)) * gg.tensor(np.ones(2))
+
+
+@pytest.mark.parametrize("op", ["exp", "log", "reciprocal", "sin", "cos", "sigmoid", "tanh",
+                                "softmax", "log_softmax"])
+@pytest.mark.parametrize("values", [np.arange(1, 4), np.array([True, True])])
+def test_gates_without_integer_results_reject_integers_instead_of_promoting(op, values):
+    """NumPy's exp of int64 is float64; graphgrad never promotes silently (as for `int + 0.5`)."""
+    with pytest.raises(gg.DtypeError, match=rf"^{op}: the input is {values.dtype}, shape "
+                                            rf"\({len(values)},\) \(at .*test_tensor.py.*astype"):
+        getattr(gg, op)(gg.tensor(values))
+    assert getattr(gg, op)(gg.tensor(values.astype(np.float32))).dtype == np.float32
 
 
 def test_item_of_many_elements_is_an_error():

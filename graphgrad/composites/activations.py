@@ -23,6 +23,7 @@ sigmoid = composite(
     expand=lambda x: reciprocal(1.0 + exp(-x)),  # the lecture's *-1, exp, +1, 1/x gates
     forward=_sigmoid_forward,
     vjp=lambda g, out, x: (g * (out * (1.0 - out)),),  # σ(1-σ): graph ops, so double backward works
+    floating_only=True,
     doc="Logistic sigmoid 1/(1+exp(-x)); local gradient σ(x)(1-σ(x)).",
 )
 
@@ -31,6 +32,7 @@ tanh = composite(
     expand=lambda x: 2.0 * reciprocal(1.0 + exp(-2.0 * x)) - 1.0,  # tanh(x) = 2σ(2x) - 1
     forward=lambda xp, x: xp.tanh(x),
     vjp=lambda g, out, x: (g * (1.0 - out * out),),
+    floating_only=True,
     doc="Hyperbolic tangent; local gradient 1 - tanh(x)^2.",
 )
 
@@ -71,6 +73,7 @@ softmax = composite(
     "softmax", symbol="softmax",
     expand=lambda x, axis=-1: _softmax_expand(x, axis=check_axis(axis, x.ndim, "softmax")),
     forward=_softmax_forward, vjp=_softmax_vjp, wrap=_with_axis,
+    floating_only=True,
     doc="exp(x) / sum(exp(x)) along `axis`, shifted by the max for stability.",
 )
 
@@ -93,5 +96,6 @@ log_softmax = composite(
     "log_softmax", symbol="log_softmax",
     expand=lambda x, axis=-1: _log_softmax_expand(x, axis=check_axis(axis, x.ndim, "log_softmax")),
     forward=_log_softmax_forward, vjp=_log_softmax_vjp, wrap=_with_axis,
+    floating_only=True,
     doc="log(softmax(x)) computed without overflow for large logits.",
 )

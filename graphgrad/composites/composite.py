@@ -47,14 +47,15 @@ class Composite:
 
 def composite(name: str, *, expand: Callable, forward: Callable | None = None,
               vjp: Callable | None = None, symbol: str | None = None, nondiff=(),
-              wrap: Callable | None = None, doc: str = "") -> Composite:
+              wrap: Callable | None = None, floating_only: bool = False,
+              doc: str = "") -> Composite:
     """Declare a composite. `wrap(fused, *args, **params)` may normalise arguments for the fused path."""
     if name in COMPOSITES:
         raise ValueError(f"composite {name!r} is declared twice")
     fused = None
     if forward is not None:
         fused = primitive(name, symbol=symbol or name, forward=forward, vjp=vjp, nondiff=nondiff,
-                          register=False, doc=doc)
+                          floating_only=floating_only, register=False, doc=doc)
     result = Composite(name, symbol or name, expand, fused, wrap, doc)
     if fused is not None:
         fused.composite = result

@@ -29,31 +29,33 @@ def _reduce(values: Tensor, reduction: str, op: str) -> Tensor:
 
 
 def _target_distribution(logits: Tensor, targets) -> Tensor:
-    """Integer labels (N,) become one-hot rows; (N, C) targets are used as given."""
+    """Integer labels (N, *d) become one-hot along axis 1; (N, C, *d) targets are used as given."""
     if isinstance(targets, Tensor) and targets.shape == logits.shape:
         return targets
     labels = to_numpy(targets.data if isinstance(targets, Tensor) else np.asarray(targets))
     if labels.shape == logits.shape and labels.dtype.kind == "f":
         return constant_like(labels.astype(dtype_name(logits.dtype)), logits)
-    count, classes = logits.shape
-    if labels.shape != (count,) or labels.dtype.kind not in "iu":
+    classes = logits.shape[1]
+    label_shape = logits.shape[:1] + logits.shape[2:]
+    if labels.shape != label_shape or labels.dtype.kind not in "iu":
         raise ShapeError(
-            f"cross_entropy: targets must be integer labels of shape ({count},) or a distribution "
-            f"of shape {logits.shape}; got shape {labels.shape} and dtype {labels.dtype}"
+            f"cross_entropy: targets must be integer labels of shape {label_shape} or a "
+            f"distribution of shape {logits.shape}; got shape {labels.shape} and dtype "
+            f"{labels.dtype}"
         )
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
         raise ValueError(
             f"cross_entropy: labels must lie in [0, {classes - 1}] for {classes} classes; "
             f"got values from {labels.min()} to {labels.max()}"
         )
-    one_hot = np.zeros((count, classes), dtype=dtype_name(logits.dtype))
-    one_hot[np.arange(count), labels] = 1.0
-    return constant_like(one_hot, logits)
+    one_hot = np.eye(classes, dtype=dtype_name(logits.dtype))[labels]      # (N, *d, C)
+    return constant_like(np.ascontiguousarray(np.moveaxis(one_hot, -1, 1)), logits)
 
 
 def _cross_entropy(logits: Tensor, targets, reduction: str = "mean") -> Tensor:
-    if logits.ndim != 2:
-        raise ShapeError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
+    if logits.ndim < 2:
+        raise ShapeError(f"cross_entropy: logits must have shape (N, C) or (N, C, d1, ...), "
+                         f"got {logits.shape}")
     distribution = _target_distribution(logits, targets)
     per_sample = -reduce_sum(distribution * log_softmax(logits, axis=1), axis=1)
     return _reduce(per_sample, reduction, "cross_entropy")
@@ -62,7 +64,9 @@ def _cross_entropy(logits: Tensor, targets, reduction: str = "mean") -> Tensor:
 cross_entropy = composite(
     "cross_entropy", expand=_cross_entropy,
     doc="Softmax cross-entropy of logits (N, C) against integer labels (N,) or target "
-        "distributions (N, C) such as one-hot rows; stable for large logits (log-sum-exp).",
+        "distributions (N, C) such as one-hot rows; stable for large logits (log-sum-exp). "
+        "As in PyTorch, logits (N, C, d1, ...) take labels (N, d1, ...), one per position "
+        "(segmentation), and 'mean' averages over every position.",
 )
 
 

@@ -23,11 +23,13 @@ mul = primitive("mul", symbol="*",
 
 exp = primitive("exp", symbol="exp",
                 forward=lambda xp, x: xp.exp(x),
-                vjp=lambda g, out, x: (g * out,))
+                vjp=lambda g, out, x: (g * out,),
+                floating_only=True)
 
 reciprocal = primitive("reciprocal", symbol="1/x",
                        forward=lambda xp, x: 1.0 / x,
-                       vjp=lambda g, out, x: (-(g * out * out),))
+                       vjp=lambda g, out, x: (-(g * out * out),),
+                       floating_only=True)
 
 
 def _tie_share(x: Tensor, y: Tensor) -> Tensor:
@@ -51,16 +53,19 @@ neg = primitive("neg", symbol="*-1",
 
 log = primitive("log", symbol="log",
                 forward=lambda xp, x: xp.log(x),
-                vjp=lambda g, out, x: (g * reciprocal(x),))
+                vjp=lambda g, out, x: (g * reciprocal(x),),
+                floating_only=True)
 
 
 cos = primitive("cos", symbol="cos",
                 forward=lambda xp, x: xp.cos(x),
-                vjp=lambda g, out, x: (-(g * sin(x)),))
+                vjp=lambda g, out, x: (-(g * sin(x)),),
+                floating_only=True)
 
 sin = primitive("sin", symbol="sin",
                 forward=lambda xp, x: xp.sin(x),
-                vjp=lambda g, out, x: (g * cos(x),))
+                vjp=lambda g, out, x: (g * cos(x),),
+                floating_only=True)
 
 
 def _pow_vjp(g, out, x, y):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import graphgrad as gg
 from graphgrad.testing import strategies as gst
@@ -25,12 +26,15 @@ def _along_axis(fn):
 
 
 def _classification(loss, labels_as="int"):
+    """Logits (N, C), or (N, C, d1, ...) with a label per position (PyTorch's K-d case)."""
     def draw(data):
         n, c = data.draw(st.integers(1, 4)), data.draw(st.integers(2, 4))
-        logits = data.draw(gst.arrays((n, c)), label="logits")
-        labels = np.asarray(data.draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)))
+        positions = data.draw(gst.shapes(max_dims=2, max_side=3), label="positions")
+        logits = data.draw(gst.arrays((n, c) + positions), label="logits")
+        labels = data.draw(hnp.arrays(np.int64, (n,) + positions, elements=st.integers(0, c - 1)),
+                           label="labels")
         if labels_as == "onehot":
-            labels = np.eye(c)[labels]
+            labels = np.moveaxis(np.eye(c)[labels], -1, 1)
         return (lambda t: loss(t, labels)), [logits]
     return draw
 

@@ -58,6 +58,22 @@ def test_cross_entropy_integer_and_one_hot_agree():
     assert a == pytest.approx(reference) and b == pytest.approx(reference)
 
 
+def test_cross_entropy_per_position_is_the_mean_over_every_position():
+    """Logits (N, C, H, W) with labels (N, H, W), PyTorch's segmentation form: the same as
+    treating every position as a sample of its own (the rows of an (N*H*W, C) matrix)."""
+    rng = np.random.default_rng(2)
+    logits, labels = rng.standard_normal((2, 3, 4, 5)), rng.integers(0, 3, (2, 4, 5))
+    rows = np.moveaxis(logits, 1, -1).reshape(-1, 3)
+    reference = np.log(np.exp(rows).sum(axis=1)) - rows[np.arange(40), labels.ravel()]
+    per_position = gg.cross_entropy(gg.tensor(logits), labels, reduction="none")
+    np.testing.assert_allclose(per_position.numpy(), reference.reshape(2, 4, 5))
+    assert gg.cross_entropy(gg.tensor(logits), labels).item() == pytest.approx(reference.mean())
+    one_hot = np.moveaxis(np.eye(3)[labels], -1, 1)
+    assert gg.cross_entropy(gg.tensor(logits), one_hot).item() == pytest.approx(reference.mean())
+    with pytest.raises(gg.ShapeError, match=r"integer labels of shape \(2, 4, 5\)"):
+        gg.cross_entropy(gg.tensor(logits), labels[:, :, 0])
+
+
 def test_cross_entropy_rejects_bad_labels():
     with pytest.raises(ValueError, match=r"\[0, 3\] for 4 classes"):
         gg.cross_entropy(gg.tensor(np.zeros((2, 4))), np.array([0, 4]))
