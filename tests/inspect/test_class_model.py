@@ -19,6 +19,27 @@ def test_l2_regularised_class_model_of_a_linear_model_is_w_over_2_lambda():
     assert result.objective[-1, 0] > result.objective[0, 0]
 
 
+def test_a_real_image_as_start_moves_by_lr_times_the_regularised_gradient():
+    """init=(C, H, W) starts every target's image there; one step is I + lr (w_c - 2 l2 I) for a
+    linear model (its class score's gradient is the row w_c)."""
+    rng = np.random.default_rng(2)
+    w, start = rng.standard_normal((3, 16)), rng.standard_normal((1, 4, 4))
+
+    def linear(x):
+        return x.reshape((x.shape[0], 16)) @ gg.tensor(w.T)
+
+    result = class_model(linear, target=[0, 2], init=start, steps=1, lr=0.1, l2=0.5)
+    for image, target in zip(result.images, [0, 2]):
+        np.testing.assert_allclose(image.ravel(), start.ravel() + 0.1 * (w[target] - start.ravel()))
+    np.testing.assert_allclose(result.objective[0], [w[0] @ start.ravel(), w[2] @ start.ravel()])
+    with pytest.raises(gg.inspect.ModelError, match=r"init image must be \(C, H, W\)"):
+        class_model(linear, target=[0, 2], init=np.zeros((3, 1, 4, 4)))
+    with pytest.raises(gg.inspect.ModelError, match="init must be 'zeros', 'noise'"):
+        class_model(linear, init="ones", shape=(1, 4, 4))
+    with pytest.raises(gg.inspect.ModelError, match="give shape="):
+        class_model(linear, init="noise")
+
+
 def test_maximising_one_conv_unit_paints_its_kernel_in_its_window():
     rng = np.random.default_rng(1)
     model = nn.Sequential(nn.Conv2d(1, 2, 3, rng=rng, dtype="float64"), nn.Flatten(),
