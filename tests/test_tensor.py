@@ -122,6 +122,28 @@ def test_out_of_range_axes_are_errors_not_wrapped(bad):
         bad(gg.tensor(np.ones((2, 1))))
 
 
+@pytest.mark.parametrize("bad, message", [
+    (lambda x: x.reshape(-1, -1), r"reshape: at most one -1 in the new shape \(-1, -1\)"),
+    (lambda x: x.reshape(4, 2), r"reshape: cannot reshape shape \(2, 3\) \(6 elements\) into "
+                                r"\(4, 2\) \(8 elements\)"),
+    (lambda x: gg.transpose(x, (0, 0)), r"transpose: \(0, 0\) is not a permutation of the 2 axes"),
+    (lambda x: gg.flatten(x, 1, 0), r"flatten: start_dim 1 comes after end_dim 0 for shape \(2, 3\)"),
+    (lambda x: gg.squeeze(x, 0), r"squeeze: axis 0 of shape \(2, 3\) has size 2, not 1"),
+    (lambda x: gg.pad(x, ((-1, 0), (0, 0))), r"pad: negative padding"),
+    (lambda x: gg.concatenate([]), r"concatenate: needs at least one tensor"),
+    (lambda x: gg.concatenate([x[0, 0], x[0, 1]]), r"concatenate: 0-d tensors .* use stack"),
+    (lambda x: gg.stack([]), r"stack: needs at least one tensor"),
+    (lambda x: gg.stack([x, x.T]), r"stack: all tensors need the same shape, got \[\(2, 3\), \(3, 2\)\]"),
+    (lambda x: x.sum(axis=1.5), r"sum: axis must be an int or a tuple of ints, got 1.5"),
+    (lambda x: x[0, 0].sum(axis=0), r"sum: a 0-d tensor has no axis 0"),
+    (lambda x: x.mean(axis=(0, -2)), r"mean: repeated axis in \(0, -2\)"),
+    (lambda x: gg.sum_to(x, (1, 2, 3)), r"sum_to: gradient of shape \(2, 3\) has fewer axes"),
+])
+def test_structural_misuse_is_an_error_naming_the_op_and_the_numbers(bad, message):
+    with pytest.raises(gg.ShapeError, match=message):
+        bad(gg.tensor(np.ones((2, 3))))
+
+
 def test_array_divided_by_tensor():
     a, b = np.array([1.0, 2.0]), np.array([4.0, 8.0])
     np.testing.assert_allclose((a / gg.tensor(b)).numpy(), a / b)

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import builtins
+import numpy as np
 
 from ..errors import ShapeError
 from ..primitive import primitive
 from ..tensor import Tensor
 from .elementwise import equal, where
-from .structural import broadcast_to, expand_reduced
+from .structural import broadcast_to, check_axis, expand_reduced
 
 
 def normalize_axis(axis, ndim: int, op: str) -> tuple[int, ...] | None:
     """`axis` (None, int, or sequence) as a sorted tuple of non-negative axes, validated."""
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    result = []
-    for a in axes:
-        if not -ndim <= a < builtins.max(ndim, 1):
-            raise ShapeError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
-        result.append(a % builtins.max(ndim, 1))
+    if isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    elif isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+        axes = (axis,)
+    else:
+        raise ShapeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
+    result = [check_axis(a, ndim, op) for a in axes]
     if len(set(result)) != len(result):
         raise ShapeError(f"{op}: repeated axis in {axis!r}")
     return tuple(sorted(result))
