@@ -200,3 +200,23 @@ def test_max_pool_indices_on_a_second_device():
     out, indices = gg.max_pool2d(x, 2, return_indices=True)
     assert out.device.name == "strict:device1"
     np.testing.assert_array_equal(indices.numpy().ravel(), [5, 7, 13, 15])
+
+
+def test_factories_take_pytorchs_arguments_and_the_default_dtype():
+    assert gg.zeros(2, 3).shape == gg.ones((2, 3)).shape == (2, 3)
+    with gg.default_dtype("float32"):  # the tests run with float64 as the default
+        assert gg.zeros(2).dtype == np.float32 and gg.ones(2, dtype="float64").dtype == np.float64
+        w = gg.randn(3, 4, seed=7, requires_grad=True, name="w")
+        np.testing.assert_array_equal(w.numpy(), gg.randn((3, 4), seed=7).numpy())
+    assert (w.shape, w.dtype, w.requires_grad, w.name) == ((3, 4), np.float32, True, "w")
+    np.testing.assert_allclose(w.numpy(), np.random.default_rng(7).standard_normal((3, 4)),
+                               rtol=1e-6)
+    generator = np.random.default_rng(1)
+    assert not np.array_equal(gg.randn(5, generator=generator).numpy(),
+                              gg.randn(5, generator=generator).numpy())  # one stream, moving on
+    x = gg.tensor(np.arange(6.0).reshape(2, 3))
+    for like, value in ((gg.zeros_like, 0.0), (gg.ones_like, 1.0)):
+        made = like(x, requires_grad=True)
+        assert (made.shape, made.dtype, made.device, made.requires_grad) == \
+            ((2, 3), np.float64, x.device, True)
+        assert np.all(made.numpy() == value)
