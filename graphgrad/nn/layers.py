@@ -169,9 +169,26 @@ class _Pool2d(Module):
 
 
 class MaxPool2d(_Pool2d):
-    """Max over each window (the lecture's most common pooling)."""
+    """Max over each window (the lecture's most common pooling). As in PyTorch, `dilation`
+    spaces the window out and `return_indices=True` also returns the winners' flat indices
+    (the "switches" a deconvnet unpools with)."""
 
     op_name = "max_pool2d"
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 return_indices: bool = False) -> None:
+        super().__init__(kernel_size, stride, padding)
+        self.dilation = _pair(dilation, "dilation")
+        self.return_indices = bool(return_indices)
+
+    def forward(self, x):
+        return _op(self.op_name)(x, self.kernel_size, stride=self.stride, padding=self.padding,
+                                 dilation=self.dilation, return_indices=self.return_indices)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + (
+            f", dilation={self.dilation}" if self.dilation != (1, 1) else "") + (
+            ", return_indices=True" if self.return_indices else "")
 
 
 class AvgPool2d(_Pool2d):

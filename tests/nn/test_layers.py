@@ -135,6 +135,22 @@ def test_max_and_avg_pool_values_and_gradients():
     assert "stride=(1, 1), padding=(1, 1)" in repr(nn.MaxPool2d(3, stride=1, padding=1))
 
 
+def test_max_pool_layer_passes_dilation_and_returns_the_switches():
+    """The layer is the functional max_pool2d with the same arguments (PyTorch's signature)."""
+    x = tie_free((2, 3, 7, 7))
+    layer = nn.MaxPool2d(2, stride=2, dilation=2, return_indices=True)
+    values, indices = layer(Tensor(x))
+    expected, expected_indices = gg.max_pool2d(Tensor(x), 2, stride=2, dilation=2,
+                                               return_indices=True)
+    np.testing.assert_array_equal(values.numpy(), expected.numpy())
+    np.testing.assert_array_equal(indices.numpy(), expected_indices.numpy())
+    # dilation 2: the window of output (0, 0) is input rows and columns 0 and 2
+    np.testing.assert_array_equal(values.numpy()[:, :, 0, 0], x[:, :, ::2, ::2][:, :, :2, :2]
+                                  .max(axis=(2, 3)))
+    assert "dilation=(2, 2), return_indices=True" in repr(layer)
+    gradcheck_layer(nn.MaxPool2d(3, stride=1, dilation=2), x)
+
+
 def test_lp_pool_is_the_l2_norm_of_each_window():
     x = tie_free((1, 2, 4, 4))
     windows = x.reshape(1, 2, 2, 2, 2, 2).transpose(0, 1, 2, 4, 3, 5)
