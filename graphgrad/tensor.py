@@ -247,6 +247,17 @@ class Tensor:
 
     def __getitem__(self, index): return _ops.getitem(self, index)
 
+    def __iter__(self):
+        """The rows along axis 0, each a node of the graph (`for row in x`, `a, b = x`)."""
+        for i in range(len(self)):
+            yield _ops.getitem(self, i)
+
+    def __setitem__(self, index, value):
+        raise TypeError(
+            "Tensor does not support item assignment: a tensor is a node of the graph, and "
+            "changing it in place would change what its consumers computed. Build a new one, "
+            "e.g. gg.where(mask, value, x), or gg.concatenate / gg.stack of the pieces")
+
     # ----- methods users know from NumPy and PyTorch --------------------------------------------
     def sum(self, axis=None, keepdims: bool = False): return _ops.sum(self, axis=axis, keepdims=keepdims)
     def mean(self, axis=None, keepdims: bool = False): return _ops.mean(self, axis=axis, keepdims=keepdims)

@@ -220,3 +220,18 @@ def test_factories_take_pytorchs_arguments_and_the_default_dtype():
         assert (made.shape, made.dtype, made.device, made.requires_grad) == \
             ((2, 3), np.float64, x.device, True)
         assert np.all(made.numpy() == value)
+
+
+def test_iterating_gives_the_rows_and_item_assignment_says_what_to_do_instead():
+    """Python's fallback iteration stopped with getitem's ShapeError, not IndexError: `list(x)`
+    and `a, b = x` failed."""
+    x = gg.tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    first, second = x
+    np.testing.assert_array_equal(second.numpy(), [3.0, 4.0])
+    (first * 2 + second).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[2.0, 2.0], [1.0, 1.0]])
+    assert [row.shape for row in x] == [(2,), (2,)]
+    with pytest.raises(TypeError, match="len\\(\\) of a 0-d tensor"):
+        list(gg.tensor(1.0))
+    with pytest.raises(TypeError, match="does not support item assignment.*gg.where"):
+        x[0] = 5.0
