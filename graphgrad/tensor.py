@@ -7,6 +7,7 @@ reference counting alone, without waiting for Python's cyclic garbage collector.
 
 from __future__ import annotations
 
+import copy as _copy
 import itertools
 import math
 import types
@@ -195,6 +196,28 @@ class Tensor:
     def cpu(self) -> Tensor:
         return self.to(CPU)
 
+    # ----- pickling and copying ---------------------------------------------------------------
+    def __reduce_ex__(self, protocol):
+        """Pickled as a leaf: values (on the host), device, requires_grad, name and .grad. The
+        graph that computed it is not kept (nor hooks): unpickled, it is a fresh leaf."""
+        return _rebuild, (type(self), to_numpy(self.data), self.device.name, self.requires_grad,
+                          self.name, self.grad)
+
+    def __deepcopy__(self, memo) -> Tensor:
+        """A leaf with a copy of the values on the same device (`copy.deepcopy(model)` keeps
+        the best model while training goes on). As in PyTorch, a node computed inside a graph
+        cannot be deep-copied: `.detach()` it first."""
+        if self.op is not None:
+            raise RuntimeError(
+                f"deepcopy: this tensor was computed by {self.op.name!r} (at {self.site}) and is "
+                f"part of a graph; only leaves (inputs, parameters) can be deep-copied, so copy "
+                f"x.detach() instead")
+        copied = _rebuild(type(self), self.device.xp.asarray(self.data, copy=True),
+                          self.device.name, self.requires_grad, self.name,
+                          _copy.deepcopy(self.grad, memo))
+        memo[id(self)] = copied
+        return copied
+
     # ----- repr ---------------------------------------------------------------------------------
     def __repr__(self) -> str:
         values = np.array2string(self.numpy(), precision=4, separator=", ", threshold=20,
@@ -311,6 +334,15 @@ class Tensor:
     def unsqueeze(self, axis: int): return _ops.expand_dims(self, axis=axis)
     def expand_dims(self, axis: int): return _ops.expand_dims(self, axis=axis)
     def broadcast_to(self, shape): return _ops.broadcast_to(self, shape=tuple(shape))
+
+
+def _rebuild(cls: type, array, device: str, requires_grad: bool, name, grad) -> Tensor:
+    """A leaf of class `cls` (Tensor, Parameter) from what `__reduce_ex__` saved."""
+    t = object.__new__(cls)
+    Tensor.__init__(t, array, device=device, name=name)
+    t.requires_grad = requires_grad
+    t.grad = grad
+    return t
 
 
 def _is_floating(t: Tensor) -> bool:

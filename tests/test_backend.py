@@ -108,3 +108,18 @@ def test_where_with_a_python_bool_condition(device):
     x = gg.tensor(np.array([1.0, 2.0]), device=device, requires_grad=True)
     gg.where(True, x, 0.0).sum().backward()
     np.testing.assert_array_equal(to_numpy(x.grad.data), [1.0, 1.0])
+
+
+def test_pickled_and_deep_copied_tensors_stay_on_the_same_device_object(device):
+    """A copy holding a second Device object of the same name would be 'another device' to
+    every op (and deepcopy of a model failed outright on the tensors' read-only params)."""
+    import copy
+    import pickle
+
+    x = gg.tensor(np.array([1.0, 2.0]), device=device, requires_grad=True, name="x")
+    (x * x).sum().backward()
+    for copied in (pickle.loads(pickle.dumps(x)), copy.deepcopy(x)):
+        assert copied.device is device and copied.grad.device is device
+        assert (copied.requires_grad, copied.name) == (True, "x")
+        np.testing.assert_array_equal(to_numpy((copied + x).data), [2.0, 4.0])
+        np.testing.assert_array_equal(to_numpy(copied.grad.data), [2.0, 4.0])

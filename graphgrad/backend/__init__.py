@@ -37,6 +37,12 @@ class Device:
 
     __hash__ = object.__hash__
 
+    def __reduce__(self):
+        """Pickled and copied by name: the copy is the process's own Device of that name, so
+        `device is CPU` style checks keep holding (a second CPU object would be "another
+        device" to every op)."""
+        return get_device, (self.name,)
+
     def asarray(self, data, dtype=None):
         """`data` (Python number, list, NumPy array, array of another backend) as an array here."""
         xp = self.xp

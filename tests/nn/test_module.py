@@ -163,3 +163,30 @@ def test_apply_visits_every_module():
     seen = []
     TwoLayer().apply(lambda m: seen.append(type(m).__name__))
     assert seen == ["TwoLayer", "Linear", "ReLU", "Linear"]
+
+
+def test_deepcopy_and_pickle_of_a_model_give_an_independent_equal_model():
+    """copy.deepcopy(model), PyTorch's way to keep the best model while training goes on,
+    failed on the tensors; the copy must compute the same and train without touching the
+    original, and a shared parameter stays shared in the copy."""
+    import copy
+    import pickle
+
+    from graphgrad.optim import SGD
+
+    shared = nn.Linear(3, 3)
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), shared, shared)
+    x = Tensor(np.array([[0.5, -1.0], [2.0, 0.25]], dtype=np.float32))
+    before = model(x).numpy()
+    for copied in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert isinstance(copied[0].weight, nn.Parameter)
+        np.testing.assert_array_equal(copied(x).numpy(), before)
+        assert copied[2].weight is copied[3].weight
+        assert len(list(copied.parameters())) == len(list(model.parameters())) == 4
+        optimizer = SGD(copied.parameters(), lr=0.1)
+        copied(x).sum().backward()
+        optimizer.step()
+        assert not np.array_equal(copied(x).numpy(), before)
+        np.testing.assert_array_equal(model(x).numpy(), before)
+    with pytest.raises(RuntimeError, match="deepcopy: .* 'mul' .* x.detach"):
+        copy.deepcopy(model[0].weight * 2)
