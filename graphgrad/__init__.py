@@ -18,10 +18,11 @@ from .config import (default_dtype, enable_grad, expand_composites, get_default_
 from .errors import (BackwardError, DeviceError, DtypeError, GraphFreedError, GraphgradError,
                      ShapeError)
 from .factories import arange, full, ones, ones_like, randn, zeros, zeros_like
-from .ops import (abs, add, argmax, astype, broadcast_to, concatenate, cos, div, equal, exp, expand_dims,
-                  flatten, fold, getitem, greater, greater_equal, less, less_equal, log, matmul, max,
-                  maximum, mean, min, minimum, mul, neg, not_equal, pad, pow, reciprocal, reshape,
-                  sin, sqrt, squeeze, stack, std, sub, sum, sum_to, swapaxes, transpose, unfold, var,
+from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, clamp, clip,
+                  concatenate, cos, div, equal, exp, expand_dims, flatten, fold, getitem, greater,
+                  greater_equal, less, less_equal, log, logsumexp, matmul, max, maximum, mean,
+                  min, minimum, mul, neg, norm, not_equal, pad, pow, reciprocal, reshape, sin,
+                  sqrt, squeeze, stack, std, sub, sum, sum_to, swapaxes, transpose, unfold, var,
                   where)
 from .primitive import PRIMITIVES, Primitive, primitive
 from .tensor import Tensor, tensor

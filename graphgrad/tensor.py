@@ -289,6 +289,17 @@ class Tensor:
     def var(self, axis=None, keepdims: bool = False): return _ops.var(self, axis=axis, keepdims=keepdims)
     def std(self, axis=None, keepdims: bool = False): return _ops.std(self, axis=axis, keepdims=keepdims)
     def argmax(self, axis=None): return _ops.argmax(self, axis=axis)
+    def argmin(self, axis=None): return _ops.argmin(self, axis=axis)
+    def any(self, axis=None, keepdims: bool = False): return _ops.any(self, axis=axis, keepdims=keepdims)
+    def all(self, axis=None, keepdims: bool = False): return _ops.all(self, axis=axis, keepdims=keepdims)
+    def norm(self, p: float = 2, axis=None, keepdims: bool = False):
+        return _ops.norm(self, p=p, axis=axis, keepdims=keepdims)
+    def logsumexp(self, axis=None, keepdims: bool = False):
+        return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
+    def clip(self, min=None, max=None): return _ops.clip(self, min, max)
+    def clamp(self, min=None, max=None): return _ops.clip(self, min, max)
+    def numel(self) -> int: return self.size          # PyTorch's names for size and ndim
+    def dim(self) -> int: return self.ndim
     def exp(self): return _ops.exp(self)
     def log(self): return _ops.log(self)
     def sqrt(self): return _ops.sqrt(self)

@@ -123,3 +123,14 @@ def test_pickled_and_deep_copied_tensors_stay_on_the_same_device_object(device):
         assert (copied.requires_grad, copied.name) == (True, "x")
         np.testing.assert_array_equal(to_numpy((copied + x).data), [2.0, 4.0])
         np.testing.assert_array_equal(to_numpy(copied.grad.data), [2.0, 4.0])
+
+
+def test_reductions_and_clip_on_device(device):
+    a = np.array([[0.5, -2.0, 0.0], [3.0, 1.0, -1.0]])
+    x, x_cpu = gg.tensor(a, device=device, requires_grad=True), gg.tensor(a, requires_grad=True)
+    for t in (x, x_cpu):
+        loss = gg.norm(t, axis=1).sum() + gg.logsumexp(t, axis=0).sum() + gg.clip(t, -1, 1).sum()
+        loss.backward()
+        assert gg.any(t > 2).item() and not gg.all(t > -3, axis=0).numpy().tolist() == [False] * 3
+    np.testing.assert_allclose(to_numpy(x.grad.data), x_cpu.grad.numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(to_numpy(gg.argmin(x, axis=1).data), [1, 2])

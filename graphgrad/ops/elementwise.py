@@ -125,6 +125,24 @@ def minimum(x, y) -> Tensor:
     return neg(maximum(neg(x), -y if not isinstance(y, Tensor) else neg(y)))
 
 
+def clip(x, min=None, max=None) -> Tensor:  # NumPy's name; `clamp` is PyTorch's
+    """x held within [min, max] (either may be None) by a max gate and a min gate; exactly at a
+    bound the tie rule passes half the gradient."""
+    if min is None and max is None:
+        raise ValueError("clip: give min, max or both")
+    if min is not None and max is not None and not isinstance(min, Tensor) \
+            and not isinstance(max, Tensor) and min > max:
+        raise ValueError(f"clip: min {min} is above max {max}")
+    if min is not None:
+        x = maximum(x, min)
+    if max is not None:
+        x = minimum(x, max)
+    return x
+
+
+clamp = clip
+
+
 def abs(x) -> Tensor:  # NumPy's name
     """|x| = max(x, -x); by the tie rule its gradient at 0 is 0."""
     return maximum(x, neg(x))

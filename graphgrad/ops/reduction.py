@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import dtype_name
 from ..errors import ShapeError
 from ..primitive import primitive
 from ..tensor import Tensor
-from .elementwise import equal, where
+from .elementwise import abs, equal, exp, log, where
 from .structural import broadcast_to, check_axis, expand_reduced
 
 
@@ -89,13 +90,41 @@ def var(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     return mean(centered * centered, axis=axis, keepdims=keepdims)
 
 
+def _root(s: Tensor, exponent: float) -> Tensor:
+    """s ** exponent (0 < exponent < 1) for s >= 0, with gradient 0 where s = 0, as PyTorch's
+    std and norm have: the power reads 1 there instead of 0 (the "double where"), so its
+    infinite slope at 0 never meets the zero upstream (0 * inf = nan)."""
+    positive = s > 0.0
+    return where(positive, where(positive, s, 1.0) ** exponent, 0.0)
+
+
 def std(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
-    """Population standard deviation (NumPy's ddof=0). Where the values are all equal the
-    gradient is 0, as in PyTorch: the square root reads 1 there instead of the variance 0 (the
-    "double where"), so its infinite slope at 0 never meets the zero upstream (0 * inf = nan)."""
-    variance = var(x, axis=axis, keepdims=keepdims)
-    spread = variance > 0.0
-    return where(spread, where(spread, variance, 1.0) ** 0.5, 0.0)
+    """Population standard deviation (NumPy's ddof=0); gradient 0 where the values are equal."""
+    return _root(var(x, axis=axis, keepdims=keepdims), 0.5)
+
+
+def norm(x: Tensor, p: float = 2, axis=None, keepdims: bool = False) -> Tensor:
+    """The vector p-norm (sum |x|^p)^(1/p) over `axis` (all axes by default), p >= 1 finite, as
+    PyTorch's `linalg.vector_norm`; gradient 0 at the zero vector, as there."""
+    if not (isinstance(p, (int, float)) and 1 <= p < float("inf")):
+        raise ValueError(f"norm: p must be a finite number >= 1, got {p!r}")
+    if p == 1:
+        return sum(abs(x), axis=axis, keepdims=keepdims)
+    powered = x * x if p == 2 else abs(x) ** float(p)
+    return _root(sum(powered, axis=axis, keepdims=keepdims), 1.0 / p)
+
+
+def logsumexp(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    """log(sum(exp(x))) over `axis` without overflow: the max is taken out first. It is held
+    constant (its gradient terms cancel exactly), so the gradient is softmax(x)."""
+    axes = normalize_axis(axis, x.ndim, "logsumexp")
+    peak = max(x, axis=axes, keepdims=True).detach()
+    xp = peak.device.xp
+    peak = Tensor._leaf(xp.where(xp.isfinite(peak.data), peak.data, xp.zeros_like(peak.data)),
+                        peak.device)  # rows of -inf give -inf, not nan
+    total = log(sum(exp(x - peak), axis=axes, keepdims=True)) + peak
+    return total if keepdims else total.reshape(
+        tuple(n for i, n in enumerate(x.shape) if axes is not None and i not in axes))
 
 
 _argmax = primitive("argmax", symbol="argmax",
@@ -103,8 +132,45 @@ _argmax = primitive("argmax", symbol="argmax",
                     vjp=None)
 
 
+_argmin = primitive("argmin", symbol="argmin",
+                    forward=lambda xp, x, *, axis: xp.argmin(x, axis=axis),
+                    vjp=None)
+
+
+def _index_of(op, name: str, x: Tensor, axis) -> Tensor:
+    if axis is None:
+        return op(x.reshape(-1), axis=0)
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise ShapeError(f"{name}: axis must be one int or None, got {axis!r}")
+    return op(x, axis=normalize_axis(axis, x.ndim, name)[0])
+
+
 def argmax(x: Tensor, axis=None) -> Tensor:
     """Index of the largest element (no gradient). With axis=None, over the flattened tensor."""
-    if axis is None:
-        return _argmax(x.reshape(-1), axis=0)
-    return _argmax(x, axis=normalize_axis(axis, x.ndim, "argmax")[0])
+    return _index_of(_argmax, "argmax", x, axis)
+
+
+def argmin(x: Tensor, axis=None) -> Tensor:
+    """Index of the smallest element (no gradient). With axis=None, over the flattened tensor."""
+    return _index_of(_argmin, "argmin", x, axis)
+
+
+def _truth_reduction(name: str, fn):
+    def forward(xp, x, *, axis, keepdims):
+        truth = x if dtype_name(x.dtype) == "bool" else x != 0  # strict: no bool != int
+        return fn(xp)(truth, axis=axis, keepdims=keepdims)
+
+    op = primitive(name, symbol=name, vjp=None, forward=forward,
+                   doc=f"{name}: whether elements are nonzero (a boolean, no gradient)")
+
+    def reduce(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+        return op(x, axis=normalize_axis(axis, x.ndim, name), keepdims=bool(keepdims))
+
+    reduce.__name__ = reduce.__qualname__ = name
+    reduce.__doc__ = f"Whether {'any' if name == 'any' else 'every'} element along `axis` is " \
+                     f"nonzero (True): NumPy's `{name}`, a boolean tensor with no gradient."
+    return reduce
+
+
+any = _truth_reduction("any", lambda xp: xp.any)
+all = _truth_reduction("all", lambda xp: xp.all)

@@ -165,6 +165,21 @@ def _argmax_draw(data):
     return (lambda t: gg.argmax(t, axis=0)), [data.draw(gst.arrays(shape))]
 
 
+def _argmin_draw(data):
+    shape = data.draw(gst.shapes(min_dims=1), label="shape")
+    return (lambda t: gg.argmin(t, axis=-1)), [data.draw(gst.arrays(shape))]
+
+
+def _truth_draw(name):
+    def draw(data):
+        shape = data.draw(gst.shapes(min_dims=1), label="shape")
+        axis = data.draw(st.none() | st.integers(-len(shape), len(shape) - 1), label="axis")
+        x = data.draw(gst.arrays(shape), label="x")
+        x = np.where(np.abs(x) < 1, 0.0, x)  # zeros are what any and all look at
+        return (lambda t: getattr(gg, name)(t, axis=axis)), [x]
+    return draw
+
+
 SPECS: dict[str, Spec] = {
     "add": _binary(gg.add),
     "mul": _binary(gg.mul),
@@ -186,6 +201,9 @@ SPECS: dict[str, Spec] = {
     "sum": _axis_reduction(gg.sum),
     "max": _axis_reduction(gg.max, well_separated=True),
     "argmax": Spec(_argmax_draw, differentiable=False),
+    "argmin": Spec(_argmin_draw, differentiable=False),
+    "any": Spec(_truth_draw("any"), differentiable=False),
+    "all": Spec(_truth_draw("all"), differentiable=False),
     "reshape": Spec(_reshape_draw),
     "transpose": Spec(_transpose_draw),
     "broadcast_to": Spec(_broadcast_draw),

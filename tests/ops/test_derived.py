@@ -63,6 +63,39 @@ def _stacking(data):
             lambda a, b: np.stack([a, b, a], axis=axis), [x, y])
 
 
+def _clipping(data):
+    """Bounds drawn apart, values kept off them (the kinks)."""
+    shape = data.draw(gst.shapes(), label="shape")
+    low = data.draw(st.sampled_from([None, -1.0, 0.25]), label="min")
+    high = data.draw(st.sampled_from([None, 1.5] if low is not None else [1.5]), label="max")
+    x = data.draw(gst.arrays(shape), label="x")
+    for bound in (low, high):
+        if bound is not None:
+            x = np.where(np.abs(x - bound) < 0.05, bound + 0.1, x)
+    return (lambda t: gg.clip(t, low, high)), (lambda a: np.clip(a, low, high)), [x]
+
+
+def _norm(data):
+    shape = data.draw(gst.shapes(min_dims=1), label="shape")
+    axis = data.draw(st.none() | st.integers(-len(shape), len(shape) - 1), label="axis")
+    keepdims = data.draw(st.booleans(), label="keepdims")
+    p = data.draw(st.sampled_from([1, 2, 3.5]), label="p")
+    x = data.draw(gst.arrays(shape, away_from_zero=0.05 if p == 1 else 0.0), label="x")
+    assume(np.all(np.abs(x).sum(axis=axis) > 1e-2))  # the zero vector is a kink (tested below)
+    return (lambda t: gg.norm(t, p=p, axis=axis, keepdims=keepdims),
+            lambda a: (np.abs(a) ** p).sum(axis=axis, keepdims=keepdims) ** (1 / p), [x])
+
+
+def _logsumexp(data):
+    shape = data.draw(gst.shapes(min_dims=1), label="shape")
+    axis = data.draw(st.none() | st.integers(-len(shape), len(shape) - 1), label="axis")
+    keepdims = data.draw(st.booleans(), label="keepdims")
+    x = data.draw(gst.arrays(shape), label="x") * 30  # large enough that exp alone would lose
+    return (lambda t: gg.logsumexp(t, axis=axis, keepdims=keepdims),
+            lambda a: np.log(np.exp(a - a.max()).sum(axis=axis, keepdims=keepdims)) + a.max(),
+            [x])
+
+
 DERIVED = {
     "sub": _binary(gg.sub, np.subtract),
     "div": _binary(gg.div, np.divide, nonzero_y=True),
@@ -75,8 +108,11 @@ DERIVED = {
     "std": _reduction("std", min_spread=1e-3),
     "flatten, expand_dims, swapaxes": _reshaping,
     "stack, squeeze": _stacking,
+    "clip": _clipping,
+    "norm": _norm,
+    "logsumexp": _logsumexp,
 }
-PIECEWISE_LINEAR = {"minimum", "abs", "min"}  # second derivatives 0: nothing for gradgradcheck
+PIECEWISE_LINEAR = {"minimum", "abs", "min", "clip"}  # second derivatives 0: nothing for gradgradcheck
 
 
 @pytest.mark.parametrize("name", sorted(DERIVED))
@@ -108,3 +144,38 @@ def test_std_of_equal_values_has_zero_gradient_not_nan():
     # d std / d x_i = (x_i - mean) / (n std) in the second column
     np.testing.assert_allclose(x.grad.numpy(), [[0.0, -2 / (3 * np.sqrt(8 / 3))], [0.0, 0.0],
                                                 [0.0, 2 / (3 * np.sqrt(8 / 3))]])
+
+
+@pytest.mark.parametrize("name", ["any", "all", "argmin", "argmax"])
+@given(data=st.data())
+def test_truth_and_index_reductions_are_numpys(name, data):
+    shape = data.draw(gst.shapes(min_dims=1), label="shape")
+    axis = data.draw(st.none() | st.integers(-len(shape), len(shape) - 1), label="axis")
+    x = data.draw(gst.arrays(shape), label="x")
+    x = np.where(np.abs(x) < 1, 0.0, x)
+    out = getattr(gg, name)(gg.tensor(x), axis=axis)
+    expected = getattr(np, name)(x, axis=axis)
+    assert out.shape == np.shape(expected) and not out.requires_grad
+    np.testing.assert_array_equal(out.numpy(), expected)
+
+
+def test_norm_and_logsumexp_at_their_edges():
+    """The zero vector's norm has gradient 0 (PyTorch's), not nan; a row of -inf has logsumexp
+    -inf, not nan; bad arguments say what is valid."""
+    x = gg.tensor(np.array([[0.0, 0.0], [3.0, -4.0]]), requires_grad=True)
+    norms = gg.norm(x, axis=1)
+    np.testing.assert_allclose(norms.numpy(), [0.0, 5.0])
+    norms.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.0], [0.6, -0.8]])
+    with np.errstate(divide="ignore"):
+        rows = gg.logsumexp(gg.tensor(np.array([[-np.inf, -np.inf], [0.0, np.log(3.0)]])), axis=1)
+    np.testing.assert_allclose(rows.numpy(), [-np.inf, np.log(4.0)])
+    with pytest.raises(ValueError, match="norm: p must be a finite number >= 1"):
+        gg.norm(x, p=0.5)
+    with pytest.raises(ValueError, match="clip: min 2 is above max 1"):
+        gg.clip(x, 2, 1)
+    with pytest.raises(ValueError, match="clip: give min, max or both"):
+        x.clamp()
+    with pytest.raises(ValueError, match=r"ambiguous; use .any\(\) or .all\(\)"):
+        bool(x > 0)
+    assert bool((x > 0).any()) and not bool((x > 0).all())
