@@ -18,7 +18,7 @@ import numpy as np
 
 from . import config
 from .backend import CPU, Device, device_of, get_device, is_floating, to_numpy
-from .errors import BackwardError, format_site
+from .errors import BackwardError, DtypeError, ShapeError, format_site
 
 _seq = itertools.count()
 _SCALAR_TYPES = {"float32": np.float32, "float64": np.float64}
@@ -42,10 +42,19 @@ class Tensor:
         else:
             if isinstance(data, Tensor):
                 data = data.data
+            if data is None:
+                raise TypeError("tensor: got None; give a number, a (nested) list or an array")
             target = get_device(device) if device is not None else _device_of_or_cpu(data)
-            if dtype is None and _is_python_float_data(data):
-                dtype = config.get_default_dtype()
-            self.data = target.asarray(data, dtype=dtype)
+            try:
+                if dtype is None and _is_python_float_data(data):
+                    dtype = config.get_default_dtype()
+                self.data = target.asarray(data, dtype=dtype)
+            except ValueError as error:  # ragged lists, unparsable strings
+                raise ShapeError(f"tensor: cannot make an array of this data: {error}") from error
+            if isinstance(self.data, np.ndarray) and self.data.dtype.kind not in "biuf":
+                raise DtypeError(
+                    f"tensor: the data became {self.data.dtype} values; a tensor holds bool, "
+                    f"integer or floating point numbers")
             self.device = target
         self.grad = None
         self.op = None

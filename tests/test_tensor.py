@@ -178,6 +178,19 @@ def test_gates_without_integer_results_reject_integers_instead_of_promoting(op, 
     assert getattr(gg, op)(gg.tensor(values.astype(np.float32))).dtype == np.float32
 
 
+@pytest.mark.parametrize("data, error, message", [
+    ([1, "a"], gg.DtypeError, r"tensor: the data became <U\d+ values; a tensor holds bool"),
+    (np.array([1 + 2j]), gg.DtypeError, r"became complex128 values"),
+    (np.array([None]), gg.DtypeError, r"became object values"),
+    ([[1.0, 2.0], [3.0]], gg.ShapeError, r"tensor: cannot make an array of this data"),
+    (None, TypeError, r"tensor: got None"),
+])
+def test_tensor_of_data_that_is_not_numbers_is_an_error(data, error, message):
+    """A string tensor used to be made, and failed later in an unrelated op."""
+    with pytest.raises(error, match=message):
+        gg.tensor(data)
+
+
 def test_item_of_many_elements_is_an_error():
     with pytest.raises(ValueError, match=r"shape \(2,\)"):
         gg.tensor(np.ones(2)).item()
