@@ -20,18 +20,17 @@ from __future__ import annotations
 
 import argparse
 import gc
-import math
 import statistics
 import time
 import tracemalloc
 
 import numpy as np
+from turns import best_times  # benchmarks/turns.py, beside this script
 
 import graphgrad as gg
 from graphgrad.backend import conv_kernels, windows
 from graphgrad.composites.conv import conv2d
 from graphgrad.composites.pooling import max_pool2d
-from turns import best_times  # benchmarks/turns.py, beside this script
 
 SHAPES = [  # (batch, channels, size, filters, kernel, padding)
     (64, 1, 28, 6, 5, 2),
@@ -111,14 +110,13 @@ def _torch_steps(torch, x_np, w_np, p_np, pad):
     return conv_step, pool_step
 
 
-def _kernel_lines(torch, x_np, w_np, pad: int, matmul_gflops: float, repeats: int,
+def _kernel_lines(torch, x_np, w_np, pad: int, geometry, matmul_gflops: float, repeats: int,
                   label: str) -> list[str]:
     """Conv's forward, input gradient and weight gradient timed one by one, in turns with
     PyTorch's (when installed), beside the matmul floor: the kernel's multiply-adds at NumPy's
     own matmul rate."""
-    n, c, size = x_np.shape[0], x_np.shape[1], x_np.shape[2]
+    n, c = x_np.shape[:2]
     o, k = w_np.shape[0], w_np.shape[2]
-    geometry = windows.window_geometry("bench", (size, size), k, 1, pad)
     out = geometry.out_size[0]
     y_np = np.random.default_rng(1).standard_normal((n, o, out, out), dtype=np.float32)
     steps = {
@@ -193,7 +191,8 @@ def main() -> None:
         rng = np.random.default_rng(0)
         x_np = rng.standard_normal((n, c, size, size), dtype=np.float32)
         w_np = rng.standard_normal((o, c, k, k), dtype=np.float32) * 0.1
-        out = size + 2 * pad - k + 1
+        geometry = windows.window_geometry("bench", (size, size), k, 1, pad)
+        out = geometry.out_size[0]
         p_np = rng.standard_normal((n, o, out, out), dtype=np.float32)
         PAD[0], ONES[0] = pad, np.ones((n, o, out, out), np.float32)
         conv_step = _graphgrad_conv(x_np, w_np)
@@ -216,8 +215,8 @@ def main() -> None:
             print(f"{label:38} {op:9} {t * 1e3:8.2f}ms {ref:>9} {ratio:>6} {verdict:>7} "
                   f"{gfs:>8} {frac:>9}")
         if args.kernels:
-            kernel_lines += _kernel_lines(torch, x_np, w_np, pad, matmul, args.repeats, label)
-        geometry = windows.window_geometry("bench", (size, size), k, 1, pad)
+            kernel_lines += _kernel_lines(torch, x_np, w_np, pad, geometry, matmul, args.repeats,
+                                          label)
         im2col = windows.im2col_bytes((n, c), (o, c, k, k), geometry, 4)
         peak = _peak_memory(conv_step)
         memory_lines.append(

@@ -144,7 +144,7 @@ def apply(op: Primitive, args: tuple, params) -> Tensor:
             if op.floating_only:
                 dtype = first.data.dtype
                 if not (device is CPU and dtype.kind == "f") and not is_floating(device.xp, dtype):
-                    _not_floating(op, first)
+                    _raise_not_floating(op, first)
             data = op.forward(device.xp, first.data, **params) if params else \
                 op.forward(device.xp, first.data)
         else:
@@ -194,7 +194,7 @@ _new_node = Tensor._leaf
 _tensor_module._apply = apply  # Tensor's operators call it directly
 
 
-def _not_floating(op: Primitive, x: Tensor) -> None:
+def _raise_not_floating(op: Primitive, x: Tensor) -> None:
     raise DtypeError(
         f"{op.name}: the input is {x.dtype}, shape {x.shape} (at {user_site(3)}); "
         f"{op.name} has no integer result and graphgrad never promotes silently: convert the "

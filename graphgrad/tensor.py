@@ -306,7 +306,7 @@ class Tensor:
     def logsumexp(self, axis=None, keepdims: bool = False):
         return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
     def clip(self, min=None, max=None): return _ops.clip(self, min, max)
-    def clamp(self, min=None, max=None): return _ops.clip(self, min, max)
+    clamp = clip  # PyTorch's name
     def numel(self) -> int: return self.size          # PyTorch's names for size and ndim
     def dim(self) -> int: return self.ndim
     def exp(self): return _ops.exp(self)

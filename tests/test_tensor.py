@@ -124,8 +124,8 @@ def test_out_of_range_axes_are_errors_not_wrapped(bad):
 
 @pytest.mark.parametrize("bad, message", [
     (lambda x: x.reshape(-1, -1), r"reshape: at most one -1 in the new shape \(-1, -1\)"),
-    (lambda x: x.reshape(4, 2), r"reshape: cannot reshape shape \(2, 3\) \(6 elements\) into "
-                                r"\(4, 2\) \(8 elements\)"),
+    (lambda x: x.reshape(4, 2), (r"reshape: cannot reshape shape \(2, 3\) \(6 elements\) into "
+                                 r"\(4, 2\) \(8 elements\)")),
     (lambda x: gg.transpose(x, (0, 0)), r"transpose: \(0, 0\) is not a permutation of the 2 axes"),
     (lambda x: gg.flatten(x, 1, 0), r"flatten: start_dim 1 comes after end_dim 0 for shape \(2, 3\)"),
     (lambda x: gg.squeeze(x, 0), r"squeeze: axis 0 of shape \(2, 3\) has size 2, not 1"),

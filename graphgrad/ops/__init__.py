@@ -15,9 +15,10 @@ from .structural import (astype, broadcast_to, concatenate, expand_dims, flatten
 from .window import fold, unfold
 
 __all__ = [
-    "abs", "add", "all", "any", "argmax", "argmin", "clamp", "clip", "logsumexp", "norm", "astype", "broadcast_to", "concatenate", "cos", "div", "equal", "exp",
-    "expand_dims", "flatten", "fold", "getitem", "greater", "greater_equal", "less", "less_equal",
-    "log", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal", "pad",
-    "pow", "power", "reciprocal", "reshape", "sin", "sqrt", "squeeze", "stack", "std", "sub", "sum",
+    "abs", "add", "all", "any", "argmax", "argmin", "astype", "broadcast_to", "clamp", "clip",
+    "concatenate", "cos", "div", "equal", "exp", "expand_dims", "flatten", "fold", "getitem",
+    "greater", "greater_equal", "less", "less_equal", "log", "logsumexp", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "mul", "neg", "norm", "not_equal", "pad", "pow",
+    "power", "reciprocal", "reshape", "sin", "sqrt", "squeeze", "stack", "std", "sub", "sum",
     "sum_to", "swapaxes", "to_device", "transpose", "unfold", "var", "where",
 ]

@@ -85,6 +85,13 @@ where = primitive("where", symbol="where",
                   doc="where routes the gradient to the branch that was chosen")
 
 
+def where_defined(keep, fn, x, otherwise) -> Tensor:
+    """fn(x) where `keep` holds, `otherwise` elsewhere, with gradient 0 there. fn reads 1 in
+    place of x where `keep` fails (the "double where"), so an infinite slope there (a log or
+    root at 0) never meets the zero upstream: 0 * inf would be nan."""
+    return where(keep, fn(where(keep, x, 1.0)), otherwise)
+
+
 def _comparison(name: str, symbol: str, fn):
     return primitive(name, symbol=symbol, forward=fn, vjp=None, mixed_dtypes=True,
                      doc="comparison: a boolean result with no gradient")

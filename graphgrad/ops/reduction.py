@@ -8,8 +8,8 @@ from ..backend import dtype_name
 from ..errors import ShapeError
 from ..primitive import primitive
 from ..tensor import Tensor
-from .elementwise import abs, equal, exp, log, where
-from .structural import broadcast_to, check_axis, expand_reduced
+from .elementwise import abs, equal, exp, log, where, where_defined
+from .structural import broadcast_to, check_axis, expand_reduced, squeeze
 
 
 def normalize_axis(axis, ndim: int, op: str) -> tuple[int, ...] | None:
@@ -92,10 +92,8 @@ def var(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
 
 def _root(s: Tensor, exponent: float) -> Tensor:
     """s ** exponent (0 < exponent < 1) for s >= 0, with gradient 0 where s = 0, as PyTorch's
-    std and norm have: the power reads 1 there instead of 0 (the "double where"), so its
-    infinite slope at 0 never meets the zero upstream (0 * inf = nan)."""
-    positive = s > 0.0
-    return where(positive, where(positive, s, 1.0) ** exponent, 0.0)
+    std and norm have."""
+    return where_defined(s > 0.0, lambda t: t ** exponent, s, 0.0)
 
 
 def std(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
@@ -123,8 +121,7 @@ def logsumexp(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     peak = Tensor._leaf(xp.where(xp.isfinite(peak.data), peak.data, xp.zeros_like(peak.data)),
                         peak.device)  # rows of -inf give -inf, not nan
     total = log(sum(exp(x - peak), axis=axes, keepdims=True)) + peak
-    return total if keepdims else total.reshape(
-        tuple(n for i, n in enumerate(x.shape) if axes is not None and i not in axes))
+    return total if keepdims else squeeze(total, axes)
 
 
 _argmax = primitive("argmax", symbol="argmax",
@@ -140,9 +137,7 @@ _argmin = primitive("argmin", symbol="argmin",
 def _index_of(op, name: str, x: Tensor, axis) -> Tensor:
     if axis is None:
         return op(x.reshape(-1), axis=0)
-    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
-        raise ShapeError(f"{name}: axis must be one int or None, got {axis!r}")
-    return op(x, axis=normalize_axis(axis, x.ndim, name)[0])
+    return op(x, axis=check_axis(axis, x.ndim, name))
 
 
 def argmax(x: Tensor, axis=None) -> Tensor:
@@ -155,10 +150,10 @@ def argmin(x: Tensor, axis=None) -> Tensor:
     return _index_of(_argmin, "argmin", x, axis)
 
 
-def _truth_reduction(name: str, fn):
+def _truth_reduction(name: str):
     def forward(xp, x, *, axis, keepdims):
         truth = x if dtype_name(x.dtype) == "bool" else x != 0  # strict: no bool != int
-        return fn(xp)(truth, axis=axis, keepdims=keepdims)
+        return getattr(xp, name)(truth, axis=axis, keepdims=keepdims)
 
     op = primitive(name, symbol=name, vjp=None, forward=forward,
                    doc=f"{name}: whether elements are nonzero (a boolean, no gradient)")
@@ -172,5 +167,5 @@ def _truth_reduction(name: str, fn):
     return reduce
 
 
-any = _truth_reduction("any", lambda xp: xp.any)
-all = _truth_reduction("all", lambda xp: xp.all)
+any = _truth_reduction("any")
+all = _truth_reduction("all")
