@@ -15,14 +15,14 @@ import graphgrad.viz  # for gg.viz
 
 
 def graph():
-    """The neuron f, with backward already run (retain_graph keeps the graph to draw)."""
+    """The neuron f, with backward already run (a plain backward(): the drawing shows it all)."""
     w0 = gg.tensor(2.0, requires_grad=True, name="w0")
     x0 = gg.tensor(-1.0, requires_grad=True, name="x0")
     w1 = gg.tensor(-3.0, requires_grad=True, name="w1")
     x1 = gg.tensor(-2.0, requires_grad=True, name="x1")
     w2 = gg.tensor(-3.0, requires_grad=True, name="w2")
     f = gg.reciprocal(1.0 + gg.exp(-(w0 * x0 + w1 * x1 + w2)))  # the gates of the notes
-    f.backward(retain_graph=True)
+    f.backward()
     return f
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import heapq
+import itertools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -16,7 +17,10 @@ import numpy as np
 from . import config
 from .errors import BackwardError, DeviceError, DtypeError, GraphFreedError, ShapeError
 from .ops.structural import sum_to
+from .summary import KEEP_ELEMENTS, ArraySummary
 from .tensor import Tensor
+
+_stamps = itertools.count(1)  # one number per releasing backward: a node's gradient says which
 
 
 def _as_list(values) -> list:
@@ -55,12 +59,20 @@ def _root_gradient(root: Tensor, gradient) -> Tensor:
 
 def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_graph: bool = False,
           create_graph: bool = False, accumulate: bool = True,
-          stop: frozenset[int] = frozenset(), collect_all: bool = False) -> dict[int, Tensor]:
+          stop: frozenset[int] = frozenset(), collect_all: bool = False,
+          flows: dict | None = None) -> dict[int, Tensor]:
     """Backpropagate from `roots`; return {id(node): gradient} for the leaves and `stop` nodes.
 
     `accumulate=True` adds into `.grad` of leaves (and of tensors that `retain_grad()`);
     `stop` holds ids of nodes treated as leaves (used by `grad`); `collect_all=True` also keeps
-    the gradient of every intermediate node (more memory: only for inspection and drawing).
+    the gradient of every intermediate node (more memory: only for inspection and drawing);
+    `flows`, a dict, receives {(id(node), input slot): gradient sent along that edge}.
+
+    Without `retain_graph` the graph is released, not cut: every visited node keeps its links,
+    op and parameters, and records `(stamp, gradient)` in `_backward` (the gradient in full
+    when small, an `ArraySummary` when large), so a drawing after backward shows it all. Large
+    intermediate values are replaced in the links by husks holding only their summary (see
+    `_release_large`); a second backward through a released node raises GraphFreedError.
     """
     roots = _as_list(roots)
     grads = _as_list(grads) if grads is not None else [None] * len(roots)
@@ -75,9 +87,16 @@ def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_grap
                 "had requires_grad=True, or it was computed under no_grad())"
             )
     cotangents: dict[int, Tensor] = {}
+    release = not retain_graph
+    stamp = next(_stamps) if release else 0
+    visited: list[Tensor] = []  # released non-leaf nodes, in visiting order
+    large: list[Tensor] = []  # those whose value is too large to keep
     token = config.set_grad_enabled_token(create_graph)
     try:
         for root, gradient in zip(roots, grads):
+            if gradient is None and create_graph:  # the unit seed becomes a leaf of the
+                gradient = _root_gradient(root, None)  # gradient graph: say what it is
+                gradient.name = "seed"
             gradient = _root_gradient(root, gradient)
             key = id(root)
             cotangents[key] = cotangents[key] + gradient if key in cotangents else gradient
@@ -111,22 +130,26 @@ def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_grap
                 g = _run_hooks(node, g)
             op = node.op
             if op is None or key in stop:  # a root that is a leaf
-                _finish_terminal(node, g, results, accumulate)
+                _finish_terminal(node, g, results, accumulate, stamp)
                 continue
+            if node._backward is not None:
+                raise GraphFreedError(
+                    f"backward through a freed graph: the {op.name!r} node"
+                    f"{' ' + repr(node.name) if node.name else ''} created at {node.site} was "
+                    f"released by an earlier backward() (its links are kept for drawing, its "
+                    f"large intermediate values are not); pass retain_graph=True to the first "
+                    f"backward() to backpropagate twice")
             if collect_all:
                 results[key] = g
             if node.retains_grad and accumulate:
                 node.grad = g if node.grad is None else node.grad + g
             inputs = node.inputs
-            if not inputs:
-                raise GraphFreedError(
-                    f"backward through a freed graph: the {op.name!r} node created at "
-                    f"{node.site} lost its links in an earlier backward(); pass "
-                    f"retain_graph=True to the first backward() to backpropagate twice"
-                )
             params = node.params
             input_grads = op.vjp(g, node, *inputs, **params) if params else \
                 op.vjp(g, node, *inputs)
+            if flows is not None:  # the gradient along each edge, summed to its input's shape
+                input_grads = [_record_flow(flows, key, slot, parent, parent_grad)
+                               for slot, (parent, parent_grad) in enumerate(zip(inputs, input_grads))]
             for parent, parent_grad in zip(inputs, input_grads):
                 if parent_grad is None or not parent.requires_grad:
                     continue
@@ -147,31 +170,113 @@ def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_grap
                         push(heap, (-parent.seq, parent))
                 else:
                     cotangents[pkey] = previous + parent_grad
-            if not retain_graph:
-                node.inputs = ()
+            if release:  # (a gradient has its node's shape: one size test for both)
+                visited.append(node)
+                if node.data.size <= KEEP_ELEMENTS:
+                    node._backward = (stamp, g.data)
+                else:
+                    node._backward = (stamp, ArraySummary.of(g.data, node.device.xp))
+                    large.append(node)
+        node = None  # no reference of ours may outlive the sweep (see _release_large)
         for key, node in terminals.items():
             g = pop_cotangent(key)
             if node.hooks:
                 g = _run_hooks(node, g)
-            _finish_terminal(node, g, results, accumulate)
+            _finish_terminal(node, g, results, accumulate, stamp)
+        if large:
+            _release_large(visited, large, {id(root) for root in roots})
         return results
     finally:
         config.reset_grad_enabled(token)
 
 
+def _record_flow(flows: dict, key: int, slot: int, parent: Tensor, parent_grad):
+    if parent_grad is not None and parent.requires_grad:
+        if parent_grad.data.shape != parent.data.shape:
+            parent_grad = sum_to(parent_grad, parent.shape)
+        flows[(key, slot)] = parent_grad
+    return parent_grad
+
+
+def edge_vjps(node: Tensor, seed: Tensor) -> list[Tensor | None]:
+    """What `node` sends back along each input edge for the cotangent `seed`: one step of the
+    sweep, alone, summed to each input's shape, not recorded (a ones seed gives the local
+    gradients d node / d input that the visualizer draws on the wires)."""
+    inputs = node.inputs
+    with config.no_grad():
+        found = node.op.vjp(seed, node, *inputs, **node.params)
+    out: list[Tensor | None] = []
+    for parent, parent_grad in zip(inputs, found):
+        if parent_grad is not None and parent_grad.data.shape != parent.data.shape:
+            parent_grad = sum_to(parent_grad, parent.shape)
+        out.append(parent_grad)
+    return out
+
+
+def _husk(node: Tensor) -> Tensor:
+    """A stand-in for a large released node: its structure and the summary of its value."""
+    husk = Tensor._leaf(ArraySummary.of(node.data, node.device.xp), node.device)
+    husk.op, husk.inputs, husk.params = node.op, node.inputs, node.params
+    husk.seq, husk.name, husk.scope, husk._site = node.seq, node.name, node.scope, node._site
+    husk.requires_grad, husk._backward = node.requires_grad, node._backward
+    return husk
+
+
+def _release_large(visited: list[Tensor], large: list[Tensor], roots: set[int]) -> None:
+    """Swap the large values out of the released graph: every link to a large intermediate
+    (or to a large data leaf) now goes to a husk, so the array itself is freed by reference
+    counting unless the user holds the tensor (which then keeps its values untouched)."""
+    husks = {id(node): _husk(node) for node in large if id(node) not in roots}
+    for node in visited:
+        for parent in node.inputs:
+            if parent.op is None and not parent.requires_grad and id(parent) not in husks \
+                    and parent.data.size > KEEP_ELEMENTS:
+                husks[id(parent)] = _husk(parent)
+    if not husks:
+        return
+    for node in itertools.chain(visited, list(husks.values())):
+        inputs = node.inputs
+        if any(id(parent) in husks for parent in inputs):
+            node.inputs = tuple(husks.get(id(parent), parent) for parent in inputs)
+
+
+def _hook_name(hook) -> str:
+    return getattr(hook, "__qualname__", None) or repr(hook)
+
+
 def _run_hooks(node: Tensor, g: Tensor) -> Tensor:
     for hook in node.hooks:
         replaced = hook(g)
-        if replaced is not None:
-            g = replaced
+        if replaced is None:
+            continue
+        where = (f"{'the ' + node.op.name + ' node' if node.op is not None else 'the leaf'}"
+                 f"{' ' + repr(node.name) if node.name else ''}"
+                 f"{' created at ' + node.site if node.site else ''}")
+        if not isinstance(replaced, Tensor):
+            raise TypeError(
+                f"hook {_hook_name(hook)} registered on {where} returned a "
+                f"{type(replaced).__name__}; a hook returns None or a Tensor of the gradient's "
+                f"shape {g.shape} and dtype {g.dtype}")
+        if replaced.shape != g.shape or replaced.dtype != g.dtype:
+            raise BackwardError(
+                f"hook {_hook_name(hook)} registered on {where} returned a gradient of shape "
+                f"{replaced.shape} and dtype {replaced.dtype}; it must keep the gradient's shape "
+                f"{g.shape} and dtype {g.dtype}")
+        g = replaced
     return g
 
 
-def _finish_terminal(node: Tensor, g: Tensor, results: dict, accumulate: bool) -> None:
-    """A leaf's (or `stop` node's) gradient is complete: report it, add it into `.grad`."""
+def _finish_terminal(node: Tensor, g: Tensor, results: dict, accumulate: bool,
+                     stamp: int) -> None:
+    """A leaf's (or `stop` node's) gradient is complete: report it, add it into `.grad`, and
+    record it for drawing when the sweep releases the graph (`stamp` > 0)."""
     results[id(node)] = g
     if accumulate:
         node.grad = g if node.grad is None else node.grad + g
+    if stamp and node.op is None:
+        data = g.data
+        node._backward = (stamp, data if data.size <= KEEP_ELEMENTS
+                          else ArraySummary.of(data, node.device.xp))
 
 
 def backward(roots, grads=None, retain_graph: bool = False, create_graph: bool = False,

@@ -44,9 +44,16 @@ def creation_site(skip: int = 2) -> tuple[str, int]:
 
 
 def format_site(site) -> str | None:
+    """'file.py:123', the file relative to the working folder when it lies inside it: messages
+    and drawings (SVG tooltips) then read the same on every machine."""
     if site is None:
         return None
-    return f"{site[0]}:{site[1]}"
+    path = site[0]
+    if os.path.isabs(path):
+        here = os.getcwd()
+        if path.startswith(here + os.sep):
+            path = os.path.relpath(path, here)
+    return f"{path}:{site[1]}"
 
 
 def user_site(skip: int = 2) -> str:

@@ -31,7 +31,7 @@ class Tensor:
     """An n-dimensional array whose operations are recorded as a graph for differentiation."""
 
     __slots__ = ("data", "grad", "op", "inputs", "params", "seq", "name", "requires_grad",
-                 "scope", "hooks", "_site", "device", "retains_grad", "__weakref__")
+                 "scope", "hooks", "_site", "device", "retains_grad", "_backward", "__weakref__")
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray + Tensor -> Tensor
 
     def __init__(self, data, dtype=None, device=None, requires_grad: bool = False,
@@ -66,6 +66,7 @@ class Tensor:
         self.hooks = None
         self._site = None
         self.retains_grad = False
+        self._backward = None  # (stamp, gradient) recorded by a releasing backward (autodiff)
         self.requires_grad = False
         if requires_grad:
             if self.device is CPU and self.data.dtype.kind == "f":
@@ -90,6 +91,7 @@ class Tensor:
         t.hooks = None
         t._site = None
         t.retains_grad = False
+        t._backward = None
         return t
 
     # ----- array facts -------------------------------------------------------------------------
@@ -245,10 +247,18 @@ class Tensor:
         return "tensor(" + ", ".join([values] + extras) + ")"
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        """Notebooks show the graph that produced this tensor (values and gradients) and the repr."""
+        """Notebooks show this tensor's values, op and gradient (cheap: no graph walk); drawing
+        the graph is the explicit `draw()`."""
         from . import viz
 
         return viz.tensor_mimebundle(self, include, exclude)
+
+    def draw(self, **kwargs):
+        """The graph that computed this tensor as a `graphviz.Digraph` (a notebook displays it);
+        keywords as for `gg.viz.draw` (style="circuit", expand=True, path=...)."""
+        from . import viz
+
+        return viz.draw(self, **kwargs)
 
     # ----- operators (each one is a gate or a composition of gates) -----------------------------
     def __add__(self, other): return _apply(_ops.add, (self, other), _NO_PARAMS)

@@ -1,9 +1,14 @@
 """Backward over DAGs: fan-out, several roots, hooks, retain_graph, accumulation, grad transforms."""
 
+import gc
+import os
+import weakref
+
 import numpy as np
 import pytest
 
 import graphgrad as gg
+from graphgrad.summary import ArraySummary
 
 
 def leaf(value, name=None):
@@ -208,6 +213,116 @@ def test_creation_site_is_the_users_line_on_every_entry_path():
                                                                          x.reshape(1, 1, 2))]
     with gg.expand_composites():
         expanded = gg.sigmoid(x)
-    for node in built:
-        assert node.site == f"{__file__}:{line + 1}", node.op.name
-    assert expanded.site == f"{__file__}:{line + 4}"
+    here = os.path.relpath(__file__) if __file__.startswith(os.getcwd() + os.sep) else __file__
+    for node in built:  # named relative to the working folder (issue #12: tooltips, renders)
+        assert node.site == f"{here}:{line + 1}", node.op.name
+    assert expanded.site == f"{here}:{line + 4}"
+
+
+# ----- a plain backward releases the graph but keeps it walkable (issue #12) ------------------
+
+
+def test_plain_backward_keeps_structure_and_records_each_gradient():
+    x = gg.tensor(-2.0, requires_grad=True, name="x")
+    y = gg.tensor(5.0, requires_grad=True, name="y")
+    q = x + y
+    f = q * gg.tensor(-4.0, name="z")
+    f.backward()
+    assert f.inputs[0] is q and q.inputs == (x, y)  # the links survive
+    # by hand: df/dq = z = -4, df/dx = df/dy = -4; the root's seed is 1
+    assert [float(n._backward[1]) for n in (f, q, x, y)] == [1.0, -4.0, -4.0, -4.0]
+    assert f._backward[0] == q._backward[0] == x._backward[0]  # one backward, one stamp
+    with pytest.raises(gg.GraphFreedError, match=r"'mul' node created at .*test_autodiff"):
+        f.backward()
+
+
+def test_retained_backward_records_nothing_and_stays_repeatable():
+    x = leaf(2.0)
+    y = gg.exp(x) * x
+    y.backward(retain_graph=True)
+    assert y._backward is None and x._backward is None
+    y.backward()  # still allowed; this one releases
+    assert y._backward is not None
+
+
+def test_large_intermediates_are_released_to_statistics():
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((80, 80))
+    w = gg.tensor(data, requires_grad=True)
+    hidden = gg.exp(w)
+    expected = np.exp(data)  # the test's own copy of the values
+    probe = weakref.ref(hidden)
+    loss = (hidden * 0.5).sum()
+    del hidden
+    loss.backward()
+    assert probe() is None  # the 6,400-element array is gone
+    husk = loss.inputs[0].inputs[0]
+    assert isinstance(husk.data, ArraySummary) and husk.op.name == "exp" and husk.inputs == (w,)
+    summary = husk.data
+    assert summary.shape == (80, 80) and summary.dtype == np.float64
+    np.testing.assert_allclose([summary.mean, summary.std, summary.min, summary.max],
+                               [expected.mean(), expected.std(), expected.min(), expected.max()],
+                               rtol=1e-9)
+    grad = husk._backward[1]  # d loss / d hidden = 0.5 everywhere, kept as statistics too
+    assert isinstance(grad, ArraySummary) and grad.mean == grad.min == grad.max == 0.5
+    with pytest.raises(gg.GraphFreedError, match="released by backward"):
+        np.asarray(summary)
+
+
+def test_small_values_are_kept_and_user_held_tensors_keep_their_values():
+    rng = np.random.default_rng(1)
+    w = gg.tensor(rng.standard_normal((100, 100)), requires_grad=True)
+    hidden = gg.exp(w)  # held by the user: must stay whole
+    loss = hidden.sum()
+    loss.backward()
+    np.testing.assert_array_equal(hidden.numpy(), np.exp(w.numpy()))
+    small = gg.tensor(rng.standard_normal(4096), requires_grad=True)
+    out = (gg.exp(small) * 2.0).sum()
+    out.backward()
+    kept = out.inputs[0].inputs[0]
+    np.testing.assert_array_equal(kept.numpy(), np.exp(small.numpy()))  # up to 4096 kept
+
+
+def test_released_graph_is_freed_by_reference_counting_alone():
+    gc.disable()
+    try:
+        w = gg.tensor(np.ones((70, 70)), requires_grad=True)
+        hidden = gg.tanh(w @ w)
+        loss = (hidden * hidden).sum()
+        probes = [weakref.ref(hidden), weakref.ref(loss)]
+        del hidden
+        loss.backward()
+        probes.append(weakref.ref(loss.inputs[0]))  # a husk
+        del loss
+        assert all(p() is None for p in probes)
+    finally:
+        gc.enable()
+
+
+def test_seed_of_a_gradient_graph_is_a_named_leaf():
+    x = leaf(1.0)
+    f = x * gg.sin(x)
+    f.backward(create_graph=True)
+    from graphgrad.graph import ancestors
+
+    seeds = [t for t in ancestors([x.grad]) if t.name == "seed"]
+    assert len(seeds) == 1 and seeds[0].op is None and seeds[0].item() == 1.0
+
+
+@pytest.mark.parametrize("bad, words", [
+    (lambda g: g.reshape(1, 1), r"shape \(1, 1\).*gradient's shape \(\)"),
+    (lambda g: g.astype("float32"), r"dtype float32.*dtype float64"),
+])
+def test_hook_returning_a_wrong_gradient_is_named(bad, words):
+    x = gg.tensor(2.0, dtype="float64", requires_grad=True, name="x")
+    y = x * 3.0
+    y.register_hook(bad)
+    with pytest.raises(gg.BackwardError, match=rf"hook .*<lambda> registered on the mul node created at .*test_autodiff.*{words}"):
+        y.backward()
+
+
+def test_hook_returning_a_non_tensor_is_named():
+    x = gg.tensor(2.0, requires_grad=True, name="x")
+    x.register_hook(lambda g: 1.0)
+    with pytest.raises(TypeError, match=r"hook .*<lambda>.*the leaf 'x' returned a float"):
+        (x * 3.0).backward()

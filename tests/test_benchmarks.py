@@ -33,6 +33,7 @@ def test_best_times_takes_turns_and_keeps_each_steps_best_call():
     ("bench_engine.py", ["--circuits", "20", "--rounds", "1", "--chain", "100",
                          "--chain-micrograd", "100"], "graphgrad"),
     ("bench_conv.py", ["--repeats", "1", "--kernels"], "matmul floor"),
+    ("bench_backward_memory.py", ["--batch", "8", "--rounds", "1"], "KiB held by the loss"),
 ])
 def test_benchmark_script_runs(script, args, shown):
     done = subprocess.run([sys.executable, str(BENCHMARKS / script), *args], capture_output=True,

@@ -2,8 +2,9 @@
 
 TARGET is one of
   path/to/script.py             run the script, then draw what its `graph()`, `build()` or
-                                `main()` function returns, else its `root`, `loss`, `out`, `y`
-                                or `f` variable (first found);
+                                `main()` function returns, else the root of its graph: the
+                                tensor no other tensor of the script was computed from (never
+                                an input); when there are several, they are listed;
   path/to/script.py:NAME        the same script, but draw NAME (called if it is a function);
   package.module:NAME           import the module and draw NAME (called if it is a function).
 The drawn value may be a Tensor, a list/tuple holding Tensors (several loss heads; other items
@@ -19,7 +20,6 @@ import runpy
 import sys
 
 FUNCTIONS = ("graph", "build", "main")
-VARIABLES = ("root", "loss", "out", "y", "f")
 SUFFIXES = ("svg", "png", "pdf", "dot", "gv", "jpg", "gif")
 
 
@@ -61,12 +61,35 @@ def _pick(namespace: dict, name: str | None, origin: str):
     for fn in FUNCTIONS:
         if callable(namespace.get(fn)):
             return namespace[fn]()
-    for var in VARIABLES:
-        if var in namespace and _drawable(namespace[var]):
-            return namespace[var]
+    roots = graph_roots(namespace)
+    if len(roots) == 1:
+        return next(iter(roots.values()))
+    if roots:
+        listed = ", ".join(roots)
+        raise RenderTargetError(
+            f"{origin} has several roots (tensors nothing else was computed from): {listed}; "
+            f"name the one to draw: {origin}:{next(iter(roots))}")
     raise RenderTargetError(
         f"{origin}: found nothing to draw; define a function {' / '.join(FUNCTIONS)}() returning "
-        f"a Tensor, or a variable {' / '.join(VARIABLES)}, or name it: {origin}:NAME")
+        f"a Tensor, or compute a tensor from others, or name it: {origin}:NAME")
+
+
+def graph_roots(namespace: dict) -> dict[str, object]:
+    """{names: tensor} of the script's computed tensors that no other of them consumes, in the
+    order the script made them (names of one tensor joined by ' = ')."""
+    from graphgrad.graph import ancestors
+    from graphgrad.tensor import Tensor
+
+    computed: dict[int, tuple[list[str], Tensor]] = {}
+    for key, value in namespace.items():
+        if isinstance(value, Tensor) and value.op is not None and not key.startswith("_"):
+            computed.setdefault(id(value), ([], value))[0].append(key)
+    below: set[int] = set()  # creation numbers: a released large node is linked by its husk
+    for _, tensor in computed.values():
+        below.update(t.seq for t in ancestors([tensor]) if t is not tensor)
+    roots = sorted((tensor.seq, names, tensor) for names, tensor in computed.values()
+                   if tensor.seq not in below)
+    return {" = ".join(names): tensor for _, names, tensor in roots}
 
 
 def _drawable(value) -> bool:

@@ -1,11 +1,14 @@
 """The few engine entry points the visualizer uses, in one place (the engine contract of
-docs/design.md). Everything here only reads Tensors or builds fresh, detached ones."""
+docs/design.md). Gradients come from the engine's own sweep (`autodiff.sweep`, `edge_vjps`),
+never from a copy of it; nothing here writes `.grad` or releases a graph."""
 
 from __future__ import annotations
 
 import contextlib
 
 import numpy as np
+
+from graphgrad.errors import GraphFreedError  # noqa: F401  (the tracer catches it)
 
 
 def is_tensor(obj: object) -> bool:
@@ -37,58 +40,73 @@ def fresh(array: np.ndarray, requires_grad: bool = False):
     return gg.tensor(array, requires_grad=requires_grad and array.dtype.kind == "f")
 
 
-def no_grad():
-    from graphgrad.config import no_grad as engine_no_grad
-
-    return engine_no_grad()
-
-
 def building_expansion():
     """Composites build their gate expansion, with graph recording on (we walk the result)."""
     from graphgrad import config
 
     stack = contextlib.ExitStack()
     stack.enter_context(config.expand_composites())
-    if hasattr(config, "enable_grad"):
-        stack.enter_context(config.enable_grad())
+    stack.enter_context(config.enable_grad())
     return stack
 
 
-def call_vjp(op, g: np.ndarray, out: np.ndarray, inputs: list[np.ndarray], params: dict,
-             requires_grad: list[bool] | None = None):
-    """Run `op.vjp` on fresh copies, without recording; NumPy cotangents (None: no gradient).
+def sweep(roots: list, flows: dict | None, seeds: list | None = None, stop=()) -> dict:
+    """The engine's own backward (`autodiff.sweep`) from `roots`, for a drawing: unit seeds
+    (or `seeds`), the gradient of every node, the graph kept, `.grad` untouched."""
+    from graphgrad.autodiff import sweep as engine_sweep
+    from graphgrad.tensor import Tensor
 
-    The copies carry the originals' `requires_grad` flags (some rules, like pow's exponent, look
-    at them)."""
-    flags = requires_grad or [False] * len(inputs)
-    with no_grad():
-        copies = [fresh(x, flag) for x, flag in zip(inputs, flags)]
-        result = op.vjp(fresh(g), fresh(out), *copies, **params)
-    cotangents = []
-    for item in result:
-        if item is None:
-            cotangents.append(None)
-        else:
-            cotangents.append(np.asarray(to_numpy(item), dtype=np.result_type(g.dtype, np.float32)))
-    return cotangents
+    if seeds is None:
+        seeds = [Tensor._leaf(root.device.xp.ones_like(root.data), root.device) for root in roots]
+    return engine_sweep(roots, seeds, retain_graph=True, accumulate=False, collect_all=True,
+                        stop=frozenset(stop), flows=flows)
 
 
-def call_forward(op, inputs: list[np.ndarray], params: dict) -> np.ndarray:
-    from graphgrad.backend import get_device
+def vjp_step(node, upstream=None) -> list:
+    """What `node` sends back along each input edge (the engine's VJP step) for the backend
+    array `upstream`; a ones seed (None) gives the local gradients d node / d input."""
+    from graphgrad.autodiff import edge_vjps
+    from graphgrad.tensor import Tensor
 
-    xp = get_device("cpu").xp
-    return np.asarray(op.forward(xp, *[xp.asarray(x) for x in inputs], **params))
+    if upstream is None:
+        dtype = np.result_type(node.data.dtype, np.float32)
+        upstream = node.device.xp.ones(node.data.shape, dtype=dtype)
+    return edge_vjps(node, Tensor._leaf(upstream, node.device))
 
 
-def sum_to(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Reduce a broadcast cotangent to `shape` (what the engine does after every VJP)."""
-    array = np.asarray(array)
-    if array.shape == tuple(shape):
-        return array
-    extra = array.ndim - len(shape)
-    if extra > 0:
-        array = array.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and array.shape[i] != 1)
-    if axes:
-        array = array.sum(axis=axes, keepdims=True)
-    return np.broadcast_to(array, shape) if array.shape != tuple(shape) else array
+def is_summary(value) -> bool:
+    from graphgrad.summary import ArraySummary
+
+    return isinstance(value, ArraySummary)
+
+
+def value_of(array):
+    """A read-only NumPy copy, or the ArraySummary that backward kept of a large array."""
+    return array if is_summary(array) else to_numpy(array)
+
+
+def summaries_as_stats(view):
+    """Nodes whose value or gradient backward kept only as statistics: value/grad None, the
+    statistics in `value_summary`/`grad_summary` (renderers then show the statistics)."""
+    import dataclasses
+
+    from .labels import Stats
+
+    def as_stats(s):
+        return Stats(s.size, s.mean, s.std, s.min, s.max, s.norm, s.nonfinite)
+
+    nodes = []
+    changed = False
+    for node in view.nodes:
+        updates = {}
+        if is_summary(node.value):
+            updates.update(value=None, value_summary=as_stats(node.value))
+        if is_summary(node.grad):
+            updates.update(grad=None, grad_summary=as_stats(node.grad))
+        if updates:
+            changed = True
+            node = dataclasses.replace(node, **updates)
+        nodes.append(node)
+    return dataclasses.replace(view, nodes=tuple(nodes)) if changed else view
+
+

@@ -15,8 +15,9 @@ from .common import (
     CHECK_FAIL_LINE, Options, add_clusters, edge_attrs, head_color, new_digraph, share_text,
     tooltip, value_text,
 )
-from .labels import dot_string, escape, format_number
+from .labels import dot_string, escape, format_constant, reciprocal_of
 from .graph_style import HIDDEN
+from .layout import add_wrap, order_inputs, rows
 from .view import EdgeView, GraphView, NodeView
 
 FOLD_SYMBOLS = {"add": "+", "mul": "*", "sub": "-", "div": "/", "pow": "^", "maximum": "max ",
@@ -34,18 +35,31 @@ def folded_constants(view: GraphView) -> dict[str, str]:
     return out
 
 
+NOOP_MUL = "×1 (no-op)"  # a multiply by the constant 1, e.g. the unit seed of a gradient graph
+MINUS = "−"  # U+2212: "−0.1" reads as subtraction, not as a hyphen
+
+
 def gate_symbol(node: NodeView, view: GraphView, folded: dict[str, str], precision: int) -> str:
+    """The gate's label with its folded constant printed exactly (see `labels.format_constant`):
+    `*0.5`, `+0.25`, `−0.1` (an add of a negative constant), `/3` (a multiply by exactly 1/3)."""
     consts = [e for e in view.producers[node.id] if e.src in folded]
     if not consts:
         return node.symbol
-    const = view.node(consts[0].src)
-    c = format_number(const.value.reshape(()).item(), max(precision - 2, 0)).rstrip("0").rstrip(".")
-    c = c if c not in ("", "-") else "0"
+    value = view.node(consts[0].src).value
+    c = format_constant(value)
     base = FOLD_SYMBOLS.get(node.op or "", node.symbol)
     if len(view.producers[node.id]) == 2 and consts[0].slot == 0 and node.op in ("sub", "div", "pow"):
         return f"{c}{base}x"  # the constant on the left: "1/x", "2-x"
-    if node.op == "mul" and c == "-1":
-        return "*-1"
+    if node.op == "add" and c.startswith("-"):
+        return MINUS + c[1:]
+    if node.op == "sub" and c.startswith("-"):
+        return "+" + c[1:]
+    if node.op == "mul":
+        if c == "1":
+            return NOOP_MUL
+        n = reciprocal_of(value)
+        if n is not None:
+            return f"/{n}" if n > 0 else f"/({MINUS}{-n})"
     return f"{base}{c}"
 
 
@@ -143,6 +157,7 @@ def render_circuit(view: GraphView, options: Options):
 
     add_clusters(dot, view, emit)
 
+    row = rows(view, options.wrap)
     for edge in view.edges:
         if edge.src in folded:
             continue
@@ -161,7 +176,8 @@ def render_circuit(view: GraphView, options: Options):
             attrs = dict(attrs, style="dashed", color=MUTED)
         wire = attrs.get("color", "#424242").split(":")[0]
         dot.node(mid, _wire_label(value, grad, extras, known, options, wire), shape="plain", id=mid)
-        dot.edge(edge.src, f"{mid}:w", **attrs)
+        across = {"constraint": "false"} if row and row[edge.src] != row[edge.dst] else {}
+        dot.edge(edge.src, f"{mid}:w", **attrs, **across)
         dot.edge(f"{mid}:e", edge.dst, arrowhead="normal", **attrs)
 
     for root in view.roots:  # the output wire: the root's value and its seed gradient
@@ -176,6 +192,8 @@ def render_circuit(view: GraphView, options: Options):
         dot.node(end, "", shape="point", width="0.01", style="invis")
         dot.edge(root, f"{mid}:w")
         dot.edge(f"{mid}:e", end, arrowhead="normal")
+    add_wrap(dot, view, options.wrap, rank_step=2, skip=frozenset(folded))
+    order_inputs(dot, view, options.wrap, skip=frozenset(folded), first_column=True)
     return dot
 
 

@@ -23,6 +23,15 @@ def _symbol(op) -> str:
     return str(getattr(composite or op, "name", op))
 
 
+def _composite_symbol(name: str) -> str:
+    """A collapsed composite shows its own symbol (σ, conv, cross_entropy), never the symbol of
+    the last gate inside it (cross-entropy ends in a multiply: it drew as a bare `*`)."""
+    from ..composites.composite import COMPOSITES
+
+    composite = COMPOSITES.get(name)
+    return str(composite.symbol) if composite is not None and composite.symbol else name
+
+
 def _leaf_kind(rec) -> str:
     if rec.requires_grad:
         return "param"
@@ -133,8 +142,7 @@ def build_view(*, recs, order, root_ids, expand, depth, node_grads, flows, local
             id=vid, seq=recs[anchor[prefix]].seq,
             kind="module" if closed.kind == "module" else "composite",
             op=closed.name if closed.kind == "composite" else (closed.label or "module"),
-            symbol=_symbol(rep.op) if closed.kind == "composite" and rep.op is not None
-            else closed.name,
+            symbol=_composite_symbol(closed.name) if closed.kind == "composite" else closed.name,
             name=closed.name if closed.kind == "module" else rep.name,
             shape=tuple(rep.value.shape), dtype=str(rep.value.dtype), value=rep.value,
             grad=node_grads.get(rep.id), scope=prefix[:-1],
@@ -211,3 +219,83 @@ def build_view(*, recs, order, root_ids, expand, depth, node_grads, flows, local
         grads_computed=grads_computed, freed=freed, backward_order=tuple(backward_order),
         notes=notes,
     )
+
+
+ELIDED_ID = "elided"
+
+
+def elide(view: GraphView, max_nodes: int, hint: str) -> GraphView:
+    """Keep the first and last `max_nodes // 2` nodes (creation order: the inputs' end and the
+    root's end of the graph) and fold the middle into one "⋯ N nodes not drawn" node, with a note
+    saying how to see more (`hint`). Why: past a few hundred nodes no layout is legible on a
+    slide, and a 3,000-gate chain came out as a blank 32767x6 bitmap."""
+    from dataclasses import replace
+
+    n = len(view.nodes)
+    if n <= max_nodes:
+        return view
+    head = max_nodes // 2
+    keep = {node.id for node in view.nodes[:head]} | {node.id for node in view.nodes[n - (max_nodes - head):]}
+    keep |= set(view.roots)
+    keep -= {node.id for node in view.nodes  # an input of hidden gates only is hidden with them
+             if node.op is None and node.id not in view.roots and view.consumers[node.id]
+             and all(e.dst not in keep for e in view.consumers[node.id])}
+    hidden = [node for node in view.nodes if node.id not in keep]
+    first = hidden[0]
+    marker = NodeView(
+        id=ELIDED_ID, seq=first.seq, kind="composite", op="not drawn", symbol=f"⋯ {len(hidden):,} nodes",
+        name=f"⋯ {len(hidden):,} nodes not drawn", shape=(), dtype="", value=None, grad=None,
+        members=len(hidden))
+    nodes = [node for node in view.nodes if node.id in keep]
+    nodes.insert(next((i for i, node in enumerate(nodes) if node.seq > first.seq), len(nodes)), marker)
+    edges, seen = [], set()
+    for edge in view.edges:
+        src = edge.src if edge.src in keep else ELIDED_ID
+        dst = edge.dst if edge.dst in keep else ELIDED_ID
+        if src == dst:
+            continue
+        if src == edge.src and dst == edge.dst:
+            edges.append(edge)
+        elif (src, dst) not in seen:
+            seen.add((src, dst))
+            edges.append(EdgeView(src, dst, edge.slot))
+    clusters = tuple(replace(c, members=tuple(m for m in c.members if m in keep)) for c in view.clusters)
+    note = f"{len(hidden):,} of {n:,} nodes not drawn (illegible on a slide): {hint}"
+    return replace(view, nodes=tuple(nodes), edges=tuple(edges), clusters=clusters,
+                   backward_order=tuple(i for i in view.backward_order if i in keep),
+                   notes=view.notes + (note,))
+
+
+def scope_names(roots) -> set[str]:
+    """Names `expand=` can open in the graph under `roots`: every nn module and composite scope
+    and every fused composite (read from the live Tensors, without tracing)."""
+    names: set[str] = set()
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        tensor = stack.pop()
+        if id(tensor) in seen:
+            continue
+        seen.add(id(tensor))
+        for scope in getattr(tensor, "scope", None) or ():
+            names.add(str(scope.name))
+        composite = getattr(getattr(tensor, "op", None), "composite", None)
+        if composite is not None:
+            names.add(str(composite.name))
+        stack.extend(getattr(tensor, "inputs", None) or ())
+    return names
+
+
+def check_expand(expand, roots) -> None:
+    """`expand=` naming nothing in this graph (a typo such as "sigmiod") is an error that lists
+    what does exist, not a silently unchanged picture."""
+    if expand is None or expand is False or expand is True or expand == "all":
+        return
+    wanted = [expand] if isinstance(expand, str) else [str(e) for e in expand]
+    names = scope_names(roots)
+    unknown = [w for w in wanted if w not in names]
+    if unknown:
+        listed = ", ".join(repr(n) for n in sorted(names)) or "none (nothing to expand)"
+        raise ValueError(f"draw(): expand={expand!r} names {', '.join(map(repr, unknown))}, which "
+                         f"no composite or module in this graph is called; it holds: {listed} "
+                         "(or pass expand=True to open everything)")

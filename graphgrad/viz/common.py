@@ -31,6 +31,11 @@ KIND_FILL = {
 CLUSTER_FILL = {"module": "#f1f8e9", "composite": "#f3e5f5"}
 SHOW_ITEMS = ("value", "grad", "local", "flow")
 GATE_NOTES = {"distributes": "add: distributes", "routes": "max: routes", "switches": "mul: switches"}
+GATE_RULES = {
+    "distributes": "add passes its gradient to every input unchanged",
+    "routes": "max sends it all to the larger input (dashed: gets exactly 0)",
+    "switches": "mul scales it by the other input's value",
+}
 
 
 @dataclass(frozen=True)
@@ -45,9 +50,12 @@ class Options:
     thumbnails: bool = False
     thumbnail_dir: str | None = None
     title: str | None = None
-    max_table: int = 6  # matrices up to max_table x max_table print as an HTML table
+    max_table: int = 8  # channels up to max_table x max_table print their numbers as tables
+    max_channels: int = 12  # ... when there are at most this many (see graph_style.shows_numbers)
+    max_numbers: int = 160  # ... and at most this many numbers in all
     reveal: frozenset | None = None  # animation: ids whose gradient is shown (None: all)
     current: str | None = None  # animation: the node backward is processing
+    wrap: int = 0  # rows (LR) or columns (TB) a long chain wraps into (see viz.layout)
 
     def __post_init__(self):
         bad = [item for item in self.show if item not in SHOW_ITEMS]
@@ -66,9 +74,15 @@ def rms(array: np.ndarray | None) -> float | None:
     return float(np.sqrt(np.mean(np.square(a)))) if a.size else 0.0
 
 
-def flow_state(edge: EdgeView, options: Options) -> str | None:
-    """"vanishing", "exploding" or None for an edge's gradient (non-finite counts as exploding)."""
+def flow_state(edge: EdgeView, options: Options, view: GraphView | None = None) -> str | None:
+    """"vanishing", "exploding" or None for an edge's gradient (non-finite counts as exploding).
+
+    The exact 0 a routing gate (max) sends to its losing input is not "vanishing": it is the
+    rule, and drawn as such (dashed grey with `gates=True`)."""
     if edge.flow is None:
+        return None
+    if view is not None and view.node(edge.dst).gate_role == "routes" and \
+            not np.any(np.asarray(edge.flow)):
         return None
     r = rms(edge.flow)
     if r is None:
@@ -144,7 +158,7 @@ def edge_attrs(edge: EdgeView, view: GraphView, options: Options) -> dict[str, s
     color = head_color(view, edge.heads)
     if color:
         attrs["color"] = color
-    state = flow_state(edge, options) if view.grads_computed else None
+    state = flow_state(edge, options, view) if view.grads_computed else None
     if state == "vanishing":
         attrs.update(color=VANISH_COLOR, style="dashed", penwidth="2")
     elif state == "exploding":
@@ -181,7 +195,7 @@ def legend_html(view: GraphView, options: Options, circuit: bool) -> str:
     rows = []
 
     def row(swatch: str, text: str):
-        rows.append(f"<TR><TD ALIGN=\"LEFT\">{swatch}</TD><TD ALIGN=\"LEFT\">{text}</TD></TR>")
+        rows.append(f"<TR><TD ALIGN=\"LEFT\">{swatch}  {text}</TD></TR>")
 
     where_value = "above the wire" if circuit else "in the node"
     if "value" in options.show:
@@ -196,11 +210,16 @@ def legend_html(view: GraphView, options: Options, circuit: bool) -> str:
         row(f"<FONT COLOR=\"{LOCAL_COLOR}\">local 0.50</FONT>", "local gradient d out / d in of the wire")
     if "flow" in options.show:
         row(f"<FONT COLOR=\"{GRAD_COLOR}\">1.00 × 0.50</FONT>", "upstream gradient × local gradient = what flows back")
-    if options.gates:
-        row("<I>add: distributes</I>", "add passes its gradient to every input unchanged")
-        row("<I>max: routes</I>", "max sends it all to the larger input (dashed: gets 0)")
-        row("<I>mul: switches</I>", "mul scales it by the other input's value")
-    states = {flow_state(e, options) for e in view.edges} if view.grads_computed else set()
+    if options.gates:  # only the rules of the gates this picture holds
+        roles = {n.gate_role for n in view.nodes if n.gate_role}
+        for role, text in GATE_RULES.items():
+            if role in roles:
+                row(f"<I>{GATE_NOTES[role]}</I>", text)
+    if circuit and view.grads_computed and "grad" in options.show and any(
+            e.flow is None for e in view.edges if not view.node(e.src).is_scalar_const):
+        row(f"<FONT COLOR=\"{GRAD_COLOR}\"><B>·</B></FONT>",
+            "no gradient: the input does not require grad")
+    states = {flow_state(e, options, view) for e in view.edges} if view.grads_computed else set()
     if "vanishing" in states:
         row(f"<FONT COLOR=\"{VANISH_COLOR}\">- - -</FONT>",
             f"vanishing gradient (RMS &lt; {options.vanish_below:g})")
@@ -215,11 +234,13 @@ def legend_html(view: GraphView, options: Options, circuit: bool) -> str:
             f"branch of loss head {escape(name)}")
     for note in view.notes:
         row("<B>!</B>", escape(note))
-    title = "<TR><TD COLSPAN=\"2\" HEIGHT=\"14\"></TD></TR>"  # keeps the legend off the nodes
+    title = ""
     if options.title:
-        title += f"<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\"><B>{escape(options.title)}</B></TD></TR>"
+        title = (f"<TR><TD ALIGN=\"LEFT\"><FONT POINT-SIZE=\"14\"><B>{escape(options.title)}"
+                 "</B></FONT></TD></TR>")
+    gap = "<TR><TD HEIGHT=\"10\"></TD></TR>"  # keeps the legend off the nodes
     return (f"<<FONT FACE=\"{FONT}\"><TABLE BORDER=\"0\" CELLBORDER=\"0\" CELLSPACING=\"0\" "
-            "CELLPADDING=\"1\">" + title + "".join(rows) + "</TABLE></FONT>>")
+            f"CELLPADDING=\"1\">{title}{''.join(rows)}{gap}</TABLE></FONT>>")
 
 
 def new_digraph(view: GraphView, options: Options, name: str):
@@ -229,7 +250,7 @@ def new_digraph(view: GraphView, options: Options, name: str):
     # newrank: one global ranking, also through clusters; it makes dot about 9x faster on a
     # 5,000-node graph (benchmarks/bench_viz.py) and lines clusters up with their neighbours
     dot.attr(rankdir=options.rankdir, fontname=FONT, bgcolor="white", charset="UTF-8",
-             labelloc="b", labeljust="l", fontsize="10", newrank="true")
+             labelloc="t", labeljust="l", fontsize="10", newrank="true")
     dot.attr("node", fontname=FONT, fontsize="12")
     dot.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.6", color="#424242")
     if options.legend or view.notes or options.title:

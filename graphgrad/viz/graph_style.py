@@ -15,33 +15,92 @@ from .common import (
     value_text,
 )
 from .labels import dot_string, escape, format_number, format_shape
+from .layout import add_wrap, order_inputs, rows
 from .view import GraphView, NodeView
 
+TABLE_BESIDE_THUMBNAIL = 64  # with thumbnails=True a larger tensor shows its heatmap, not tables
 HIDDEN = "#ffffff00"  # fully transparent: keeps the text's room (animation frames stay aligned)
 
 
-def _numbers(array: np.ndarray, color: str, options: Options, caption: str = "",
+def shows_numbers(shape: tuple[int, ...], options: Options) -> bool:
+    """Whether a tensor of rank >= 2 prints its numbers: every channel (the last two axes) at
+    most `max_table` x `max_table`, at most `max_channels` channels (the product of the
+    leading axes) and at most `max_numbers` numbers. The defaults (8 x 8, 12, 160) cover the
+    lecture volumes: seed 002's 3x7x7 padded input, its 2x3x3x3 filters, its 2x3x3 output;
+    a batch of four 8x8 images (256 numbers) prints statistics: on a slide it would be noise."""
+    if len(shape) < 2 or shape[-2] > options.max_table or shape[-1] > options.max_table:
+        return False
+    return int(np.prod(shape[:-2], dtype=np.int64)) <= options.max_channels and \
+        int(np.prod(shape, dtype=np.int64)) <= options.max_numbers
+
+
+def _grid_columns(shape: tuple[int, ...]) -> int:
+    return 1 if len(shape) == 2 else shape[-3]
+
+
+def table_numbers(a: np.ndarray, precision: int) -> list:
+    """Texts of a table's numbers: whole numbers print without decimals when every entry is one
+    (the lecture's conv volumes read `-1 0 1`, not `-1.000 0.000 1.000`)."""
+    flat = np.asarray(a, dtype=np.float64).ravel()
+    if flat.size and np.all(np.isfinite(flat)) and np.all(flat == np.round(flat)) and \
+            np.all(np.abs(flat) < 1e6):
+        return [str(int(v)) for v in flat]
+    return [format_number(v, precision) for v in flat]
+
+
+def _matrix(m: np.ndarray, precision: int) -> str:
+    texts = table_numbers(m, precision)
+    width = m.shape[1]
+    rows = "".join(
+        "<TR>" + "".join(f"<TD ALIGN=\"RIGHT\">{escape(t)}</TD>" for t in texts[i:i + width])
+        + "</TR>"
+        for i in range(0, len(texts), width)
+    )
+    return (f"<TABLE BORDER=\"0\" CELLBORDER=\"0\" CELLSPACING=\"0\" CELLPADDING=\"1\">"
+            f"{rows}</TABLE>")
+
+
+def _channel_grid(a: np.ndarray, color: str, precision: int) -> str:
+    """Table rows: one matrix per channel, channels of one sample side by side (the
+    second-to-last leading axis), samples (and any further leading axes) below each other, each
+    matrix captioned with its index ([1, 2] = sample 1, channel 2). A matrix is one table."""
+    if a.ndim == 2:
+        return f"<TR><TD>{_matrix(a, precision)}</TD></TR>"
+    lead = a.shape[:-3]
+    out = []
+    for outer in np.ndindex(*lead) if lead else [()]:
+        cells = []
+        for c in range(a.shape[-3]):
+            index = outer + (c,)
+            label = "[" + ", ".join(str(i) for i in index) + "]"
+            cells.append(f"<TD VALIGN=\"TOP\" CELLPADDING=\"3\"><TABLE BORDER=\"1\" COLOR=\"#e0e0e0\" "
+                         f"CELLBORDER=\"0\" CELLSPACING=\"0\" CELLPADDING=\"0\"><TR><TD><FONT "
+                         f"POINT-SIZE=\"8\" COLOR=\"{MUTED}\">{escape(label)}</FONT></TD></TR>"
+                         f"<TR><TD>{_matrix(a[index], precision)}</TD></TR></TABLE></TD>")
+        out.append("<TR>" + "".join(cells) + "</TR>")
+    return "".join(out)
+
+
+def _numbers(array: np.ndarray | None, color: str, options: Options, caption: str = "",
              summary=None) -> str:
     """Numbers of an array as label HTML; `caption` (already HTML) goes before them, or in the
-    first row of the table for a small matrix (a Graphviz cell holds text or a table, not both)."""
+    first row of the table for a small matrix (a Graphviz cell holds text or a table, not both).
+    `array` None: only its statistics `summary` are known (a large array released by backward)."""
     p = options.precision
     small = f"<FONT POINT-SIZE=\"9\" COLOR=\"{color}\">{caption}</FONT>" if caption else ""
-    a = np.asarray(array)
-    if a.size == 1:
+    a = None if array is None else np.asarray(array)
+    if a is not None and a.size == 1:
         return small + f"<FONT COLOR=\"{color}\"><B>{escape(format_number(a.reshape(()).item(), p))}</B></FONT>"
-    if a.ndim == 1 and a.size <= options.max_table:
-        text = ", ".join(format_number(v, p) for v in a.tolist())
+    if a is not None and a.ndim == 1 and a.size <= options.max_table:
+        text = ", ".join(table_numbers(a, p))
         return small + f"<FONT COLOR=\"{color}\">[{escape(text)}]</FONT>"
-    if a.ndim == 2 and a.shape[0] <= options.max_table and a.shape[1] <= options.max_table:
-        rows = "".join(
-            "<TR>" + "".join(f"<TD ALIGN=\"RIGHT\">{escape(format_number(v, p))}</TD>" for v in row)
-            + "</TR>"
-            for row in a.tolist()
-        )
+    if a is not None and shows_numbers(a.shape, options) and not (
+            options.thumbnails and a.size > TABLE_BESIDE_THUMBNAIL):
+        grid = _channel_grid(a, color, p)
         if caption:
-            rows = f"<TR><TD COLSPAN=\"{a.shape[1]}\">{small}</TD></TR>" + rows
+            grid = f"<TR><TD COLSPAN=\"{_grid_columns(a.shape)}\">{small}</TD></TR>" + grid
         return (f"<FONT COLOR=\"{color}\" POINT-SIZE=\"10\"><TABLE BORDER=\"0\" CELLBORDER=\"0\" "
-                f"CELLSPACING=\"0\" CELLPADDING=\"1\">{rows}</TABLE></FONT>")
+                f"CELLSPACING=\"0\" CELLPADDING=\"1\">{grid}</TABLE></FONT>")
     from .labels import stats
 
     s = summary if summary is not None else stats(a)
@@ -82,7 +141,9 @@ def node_label(node: NodeView, view: GraphView, options: Options) -> str:
     if node.kind == "module":
         title = f"<B>{escape(node.name or '?')}</B> <FONT COLOR=\"{MUTED}\">{escape(node.op or 'module')}</FONT>"
     elif node.kind == "composite":
-        title = f"<B>{escape(node.name or node.symbol)}</B> <FONT COLOR=\"{MUTED}\">{escape(node.op or '')}</FONT>"
+        title = f"<B>{escape(node.name or node.symbol)}</B>"
+        if (node.op or "") != (node.name or node.symbol):
+            title += f" <FONT COLOR=\"{MUTED}\">{escape(node.op or '')}</FONT>"
     elif node.op is not None:
         title = f"<B>{escape(node.symbol)}</B>"
         if node.symbol != node.op:
@@ -106,10 +167,10 @@ def node_label(node: NodeView, view: GraphView, options: Options) -> str:
         if len(node.absorbed) > 4:
             inner += ", ..."
         rows.append(f"<FONT POINT-SIZE=\"9\" COLOR=\"{MUTED}\">{escape(inner)}</FONT>")
-    if "value" in options.show and node.value is not None:
+    if "value" in options.show and node.value_stats is not None:
         rows.append(_numbers(node.value, VALUE_COLOR, options, summary=node.value_stats))
     if "grad" in options.show:
-        if node.grad is not None:
+        if node.grad_stats is not None:
             color = GRAD_COLOR if _grad_visible(node, options) else HIDDEN
             rows.append(_numbers(node.grad, color, options, caption="grad ",
                                  summary=node.grad_stats))
@@ -152,8 +213,11 @@ def render_graph(view: GraphView, options: Options):
 
     add_clusters(dot, view, emit)
     reveal = getattr(options, "reveal", None)
+    row = rows(view, options.wrap)
     for edge in view.edges:
         attrs = edge_attrs(edge, view, options)
+        if row and row[edge.src] != row[edge.dst]:
+            attrs["constraint"] = "false"
         parts = []
         if "local" in options.show and edge.local is not None:
             parts.append(f"<FONT COLOR=\"{LOCAL_COLOR}\">local {escape(value_text(edge.local, options.precision))}</FONT>")
@@ -168,6 +232,8 @@ def render_graph(view: GraphView, options: Options):
                 and not np.any(np.asarray(edge.flow)):
             attrs.update(style="dashed", color=MUTED)
         dot.edge(edge.src, edge.dst, **attrs)
+    add_wrap(dot, view, options.wrap)
+    order_inputs(dot, view, options.wrap)
     return dot
 
 

@@ -23,7 +23,10 @@ _HTML_ENTITIES = {
     ">": "&gt;",
     '"': "&quot;",
     "'": "&#39;",
-    "\\": "&#92;",  # Graphviz collapses "\\" even inside HTML-like labels
+    # Graphviz expands escString escapes (\N node id, \G graph name, \E, \L, \T, \H) inside
+    # HTML-like labels too, after decoding entities: a backslash written as two entities comes
+    # out as one (checked against dot 2.43 in tests/viz/test_escapes.py)
+    "\\": "&#92;&#92;",
     "{": "&#123;",
     "}": "&#125;",
     "|": "&#124;",
@@ -39,7 +42,8 @@ def escape(text: object, context: str = "html") -> str:
     """Make user text safe for Graphviz.
 
     `context="html"`: for the inside of an HTML-like label (`label=<...>`): XML entities for
-    `& < > " '`, numeric entities for backslash, braces, `|` and brackets, newlines as `<BR/>`.
+    `& < > " '`, numeric entities for braces, `|` and brackets, a backslash as two numeric
+    entities (Graphviz halves them), newlines as `<BR/>`.
     `context="dot"`: for a quoted escString attribute such as a tooltip: a backslash becomes four
     (Graphviz unescapes tooltips twice), `&` becomes `&amp;` (Graphviz keeps entities in SVG),
     quotes are escaped, newlines become `\\n`. The result
@@ -98,6 +102,46 @@ def format_number(x: float, precision: int = 2) -> str:
     if float(text) == 0:
         text = text.lstrip("-")
     return text
+
+
+MAX_RECIPROCAL = 1000  # a constant that is exactly 1/n in its dtype, n <= this, draws as "/n"
+
+
+def format_constant(value) -> str:
+    """A folded constant exactly enough to be right: the shortest text that reads back as the
+    same number in the constant's own dtype (`0.1` stored as float32 prints `0.1`, not
+    `0.10000000149`), scientific only when positional would be long (`1e-08`).
+
+    Why not `format_number`: a gate label is the op itself, so `*0.5` must not round to `*0`.
+    """
+    a = np.asarray(value)
+    if a.dtype.kind in "biu":
+        return str(a.reshape(()).item())
+    dtype = a.dtype if a.dtype.kind == "f" else np.dtype(np.float64)
+    x = dtype.type(a.reshape(()).item())  # a NumPy scalar keeps its precision for `unique`
+    if not np.isfinite(x):
+        return format_number(float(x))
+    if x == 0:
+        return "0"
+    if 1e-4 <= abs(x) < 1e6:
+        return np.format_float_positional(x, unique=True, trim="-")
+    return np.format_float_scientific(x, unique=True, trim="-", exp_digits=1)
+
+
+def reciprocal_of(value) -> int | None:
+    """n when `value` is exactly the reciprocal 1/n of a small integer in its own dtype and its
+    shortest text is long (1/3, not 1/2 = 0.5): a mean over 3 items draws as `/3`, not `*0.3333`."""
+    a = np.asarray(value)
+    if a.dtype.kind != "f" or a.size != 1:
+        return None
+    x = a.dtype.type(a.reshape(()).item())
+    if x == 0 or not np.isfinite(x) or len(format_constant(a).lstrip("-")) <= 6:
+        return None
+    one = np.ones((), a.dtype)
+    n = int(round(float(one / abs(x))))
+    if 2 <= n <= MAX_RECIPROCAL and one / np.asarray(n, a.dtype) == abs(x):
+        return n if x > 0 else -n
+    return None
 
 
 def format_shape(shape: tuple[int, ...]) -> str:

@@ -19,6 +19,8 @@ _DEFAULT_DIR: list[str] = []
 MAX_TILES = 6
 TARGET = 32  # pixel height of one feature-map or kernel tile
 MATRIX = 96  # pixel size of the longer side of a matrix heatmap
+MAX_COLUMNS = 128  # a wider matrix is averaged into this many column bins
+MIN_HEIGHT = 16  # pixel height of a thin matrix strip at least
 
 
 def _default_dir() -> str:
@@ -28,15 +30,19 @@ def _default_dir() -> str:
 
 
 def tiles(array: np.ndarray, is_kernel: bool) -> list[np.ndarray] | None:
-    """The 2-D images to show: channels of the first sample, or one kernel per output channel."""
+    """The 2-D images to show: channels of the first sample, one kernel per output channel, or
+    any matrix of 16 or more elements (a (batch, features) activation as a strip: every tensor
+    node with a picture gets one, not only the input)."""
     a = np.asarray(array, dtype=np.float64)
     if a.ndim == 4:
         return [a[i, 0] for i in range(min(a.shape[0], MAX_TILES))] if is_kernel else \
             [a[0, c] for c in range(min(a.shape[1], MAX_TILES))]
     if a.ndim == 3:
         return [a[c] for c in range(min(a.shape[0], MAX_TILES))]
-    if a.ndim == 2 and min(a.shape) >= 4 and max(a.shape) <= 8 * min(a.shape):
-        return [a]  # a matrix that reads as a picture (not a thin (batch, features) strip)
+    if a.ndim == 2 and a.size >= 16:
+        if a.shape[1] > MAX_COLUMNS:  # a (batch, features) strip: features averaged into bins
+            a = np.stack([part.mean(axis=1) for part in np.array_split(a, MAX_COLUMNS, axis=1)], 1)
+        return [a]
     return None
 
 
@@ -55,13 +61,14 @@ def heatmap(images: list[np.ndarray], which: str) -> np.ndarray:
     span = (hi - lo) or 1.0
     strips = []
     for image in images:
-        if len(images) == 1:
+        if len(images) == 1:  # a thin strip gets taller pixels so it stays visible
             scale = max(1, MATRIX // max(image.shape))
+            tall = max(scale, MIN_HEIGHT // max(image.shape[0], 1))
         else:
-            scale = max(1, TARGET // max(image.shape[0], 1))
+            scale = tall = max(1, TARGET // max(image.shape[0], 1))
         norm = np.clip((np.nan_to_num(image, nan=lo) - lo) / span, 0, 1)
         rgb = (cmap(norm)[..., :3] * 255).astype(np.uint8)
-        rgb = np.repeat(np.repeat(rgb, scale, axis=0), scale, axis=1)
+        rgb = np.repeat(np.repeat(rgb, tall, axis=0), scale, axis=1)
         strips.append(rgb)
     height = max(s.shape[0] for s in strips)
     gap = np.full((height, 2, 3), 255, np.uint8)

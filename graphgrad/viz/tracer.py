@@ -3,12 +3,15 @@
 What happens here, in order:
 1. collect every node reachable from the roots (explicit stack; ids `n{seq}` from creation order);
 2. expand fused composites on demand by calling their expansion on fresh copies of their inputs;
-3. replay the VJP rules on copies to get the gradient at every node, the gradient flowing along
-   every edge (upstream x local), the local gradients, and each loss head's share;
+3. take the gradients from the engine, never from a second implementation: after a plain
+   `backward()` from what that backward recorded on each node (`Tensor._backward`); on a graph
+   that is still whole, from the engine's own sweep for this drawing's roots (`accumulate=False`,
+   `retain_graph=True`: `.grad` is not touched), with the gradient sent along every edge, each
+   loss head's share, and the local gradients (the sweep's VJP step with a ones seed);
 4. optionally check each node's local gradient against finite differences;
 5. collapse closed scopes (nn modules, composites) into one node each, and list open ones as
    clusters.
-Nothing here writes to a user Tensor: the engine calls go through `viz._engine` on copies.
+Nothing here writes to a user Tensor other than what the engine's sweep itself does (hooks).
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ def _record(tensor, node_id: str, key: tuple[int, int], scope_prefix=()) -> _Rec
         params=params,
         inputs=[],
         scope=tuple(scope_prefix) + _scope_views(tensor),
-        value=_engine.to_numpy(tensor.data),
+        value=_engine.value_of(tensor.data),
         name=str(tensor.name) if tensor.name not in (None, "") else None,
         requires_grad=bool(tensor.requires_grad),
     )
@@ -122,14 +125,18 @@ def _normalise_expand(expand) -> bool | frozenset[str]:
     raise TypeError(f"expand= takes True, False, a name or a collection of names; got {expand!r}")
 
 
-def _expand_fused(recs: dict[str, _Rec], expand) -> None:
-    """Replace fused composite nodes selected by `expand` with their gate expansion (on copies)."""
+def _expand_fused(recs: dict[str, _Rec], expand) -> list[tuple]:
+    """Replace fused composite nodes selected by `expand` with their gate expansion (on copies);
+    return (composite tensor, expansion output, {id(inner tensor): node id}, ids of the input
+    copies) per expansion."""
+    expansions = []
     worklist = sorted((r for r in recs.values() if getattr(r.op, "composite", None)), key=lambda r: r.key)
     for rec in worklist:
         composite = rec.op.composite
         scope = ScopeView("composite", str(composite.name), -1)
-        if not _opens(scope, 0, expand, None):
-            continue
+        if not _opens(scope, 0, expand, None) or \
+                any(_engine.is_summary(recs[i].value) for i in rec.inputs):
+            continue  # (values released by backward cannot be expanded again)
         copies = [_engine.fresh(recs[i].value, requires_grad=True) for i in rec.inputs]
         with _engine.building_expansion():
             out = composite.expand(*copies, **rec.params)
@@ -154,50 +161,75 @@ def _expand_fused(recs: dict[str, _Rec], expand) -> None:
             if tensor is out:
                 new.name, new.is_root, new.scope = rec.name, rec.is_root, rec.scope + own
             recs[node_id] = new
+        expansions.append((rec.tensor, out, ids, frozenset(stop)))
+    return expansions
 
 
 # ----------------------------------------------------------------------------------------------
-# Gradient replay
+# Gradients, from the engine
 
 
-def _replay(recs, order, seeds, *, want_local=False):
-    grads: dict[str, np.ndarray] = dict(seeds)
-    flows: dict[tuple[str, int], np.ndarray] = {}
-    locals_: dict[tuple[str, int], np.ndarray] = {}
-    visited: list[str] = []
-    for node_id in reversed(order):
-        rec = recs[node_id]
-        g = grads.get(node_id)
-        if rec.op is None or g is None:
-            if g is not None:
-                visited.append(node_id)
+def _recorded(recs, roots) -> dict[str, object] | None:
+    """What the plain backward() that released `roots` recorded on each node (None when the
+    roots were not released). A node last reached by another backward shows no gradient."""
+    stamps = {root._backward[0] for root in roots if root._backward is not None}
+    if not stamps:
+        return None
+    out = {}
+    for rec in recs.values():
+        record = rec.tensor._backward
+        if record is not None and record[0] in stamps:
+            out[rec.id] = record[1]
+    return out
+
+
+def _swept(recs, roots, expansions, *, want_flows):
+    """The engine's sweep from `roots` (unit seeds) over the retained graph: node gradients and
+    the gradient sent along each edge, by node id; inside opened composites, a second sweep
+    from the composite's gradient through its expansion."""
+    ids = {id(rec.tensor): rec.id for rec in recs.values()}
+    raw_flows: dict | None = {} if want_flows else None
+    found = _engine.sweep([r for r in roots if r.requires_grad], raw_flows)
+    expanded = {id(composite) for composite, _, _, _ in expansions}
+    grads = {ids[k]: _engine.to_numpy(g) for k, g in found.items() if k in ids}
+    flows = {(ids[k], slot): _engine.to_numpy(g) for (k, slot), g in (raw_flows or {}).items()
+             if k in ids and k not in expanded}
+    for composite, out, inner_ids, copies in expansions:
+        g = found.get(id(composite))
+        if g is None:
             continue
-        visited.append(node_id)
-        inputs = [recs[i].value for i in rec.inputs]
-        flags = [recs[i].requires_grad for i in rec.inputs]
-        cotangents = _engine.call_vjp(rec.op, np.asarray(g), rec.value, inputs, rec.params, flags)
-        local = None
-        if want_local:
-            ones = np.ones_like(rec.value, dtype=np.result_type(rec.value.dtype, np.float32))
-            local = _engine.call_vjp(rec.op, ones, rec.value, inputs, rec.params, flags)
-        for slot, src in enumerate(rec.inputs):
-            cot = cotangents[slot] if slot < len(cotangents) else None
-            if cot is None or not recs[src].requires_grad:
-                continue  # as the engine: no gradient into constants and data
-            cot = _engine.sum_to(cot, recs[src].value.shape)
-            flows[(node_id, slot)] = cot
-            grads[src] = grads[src] + cot if src in grads else cot
-            if local is not None and local[slot] is not None:
-                locals_[(node_id, slot)] = _engine.sum_to(local[slot], recs[src].value.shape)
-    return grads, flows, locals_, visited
+        inner_flows: dict | None = {} if want_flows else None
+        inner = _engine.sweep([out], inner_flows, seeds=[g], stop=copies)
+        for k, value in inner.items():
+            if k in inner_ids and inner_ids[k] not in grads:
+                grads[inner_ids[k]] = _engine.to_numpy(value)
+        for (k, slot), value in (inner_flows or {}).items():
+            flows[(inner_ids[k], slot)] = _engine.to_numpy(value)
+    return grads, flows
+
+
+def _edges_of_kept(recs, upstream=None) -> dict[tuple[str, int], np.ndarray]:
+    """The engine's VJP step at every node whose values are all kept, per edge: with a ones seed
+    (`upstream` None) the local gradients d out / d in; with `upstream` {node id: gradient
+    recorded by backward} the gradient each edge carried (upstream x local)."""
+    out = {}
+    for rec in recs.values():
+        if rec.op is None or _engine.is_summary(rec.value) or \
+                any(_engine.is_summary(recs[i].value) for i in rec.inputs):
+            continue
+        seed = None
+        if upstream is not None:
+            seed = upstream.get(rec.id)
+            if seed is None or _engine.is_summary(seed):
+                continue
+        for slot, sent in enumerate(_engine.vjp_step(rec.tensor, seed)):
+            if sent is not None and recs[rec.inputs[slot]].requires_grad:
+                out[(rec.id, slot)] = _engine.to_numpy(sent)
+    return out
 
 
 def _backward_was_run(recs) -> bool:
     return any(getattr(r.tensor, "grad", None) is not None for r in recs.values())
-
-
-def _seed(rec: _Rec) -> np.ndarray:
-    return np.ones_like(rec.value, dtype=np.result_type(rec.value.dtype, np.float32))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -246,45 +278,51 @@ def trace(
         rec.is_root = True
         if rec.id not in root_ids:
             root_ids.append(rec.id)
-    freed = any(recs[r].op is not None and not recs[r].inputs for r in root_ids)
-    _expand_fused(recs, expand)
+    expansions = _expand_fused(recs, expand)
     order = [r.id for r in sorted(recs.values(), key=lambda r: r.key)]
 
-    # ---- gradients
+    # ---- gradients: recorded by the backward that released the roots, else swept now
     explicit = grads if hasattr(grads, "get") else None
-    compute = grads is True or (grads == "auto" and _backward_was_run(recs)) or explicit is not None
-    node_grads: dict[str, np.ndarray] = {}
-    flows, locals_, visited, head_grads = {}, {}, [], []
-    if compute or local:
-        seeds = {r: _seed(recs[r]) for r in root_ids}
-        node_grads, flows, locals_, visited = _replay(recs, order, seeds, want_local=local)
-        if len(root_ids) > 1:
-            for r in root_ids:
-                head_grads.append(_replay(recs, order, {r: seeds[r]})[0])
-        if not compute:
-            node_grads, flows, visited = {}, {}, []
-    if compute:
-        by_id = explicit is not None and all(isinstance(k, int) for k in list(explicit)[:1])
-        for rec in recs.values():  # what the user's tensors hold wins over the replay
-            held = None
-            if explicit is not None:  # backward(..., return_all=True) keys by id(node)
-                held = explicit.get(id(rec.tensor) if by_id else rec.tensor)
-            held = held if held is not None else getattr(rec.tensor, "grad", None)
+    recorded = _recorded(recs, roots) if explicit is None else None
+    compute = grads is True or explicit is not None or \
+        (grads == "auto" and (recorded is not None or _backward_was_run(recs)))
+    node_grads: dict[str, object] = {}
+    flows, head_grads, freed = {}, [], False
+    if explicit is not None:
+        by_id = all(isinstance(k, int) for k in list(explicit)[:1])
+        for rec in recs.values():  # backward(..., return_all=True) keys by id(node)
+            held = explicit.get(id(rec.tensor) if by_id else rec.tensor)
             if held is not None:
                 node_grads[rec.id] = _engine.to_numpy(held)
+    elif recorded is not None:
+        if compute:
+            flows = _edges_of_kept(recs, recorded)
+            node_grads = {key: _engine.value_of(g) for key, g in recorded.items()}
+        freed = compute and any(r not in node_grads for r in root_ids)
+    elif compute:
+        try:
+            node_grads, flows = _swept(recs, roots, expansions, want_flows=True)
+            if len(root_ids) > 1:
+                head_grads = [_swept(recs, [root], expansions, want_flows=False)[0]
+                              for root in roots]
+        except _engine.GraphFreedError:  # part of it was released by another root's backward
+            freed, node_grads, flows = True, {}, {}
+    locals_ = _edges_of_kept(recs) if local else {}
+    visited = [node_id for node_id in reversed(order) if node_id in node_grads]
 
     checks: dict[str, CheckView] = {}
     if check:
         from graphgrad.testing.nodecheck import check_node
 
         for rec in recs.values():
-            if rec.op is not None:
+            if rec.op is not None and not _engine.is_summary(rec.value) and \
+                    not any(_engine.is_summary(recs[i].value) for i in rec.inputs):
                 result = check_node(rec.op, [recs[i].value for i in rec.inputs], rec.params)
                 checks[rec.id] = CheckView(result.ok, result.max_error, result.message)
 
     from .collapse import build_view
 
-    return build_view(
+    return _engine.summaries_as_stats(build_view(
         recs=recs,
         order=order,
         root_ids=root_ids,
@@ -300,4 +338,4 @@ def trace(
         freed=freed,
         visited=visited,
         flops_of=flops_of,
-    )
+    ))

@@ -58,6 +58,8 @@ class NodeView:
     check: CheckView | None = None
     flops: int = 0
     site: str | None = None
+    value_summary: Stats | None = None  # statistics kept by backward of a released large value
+    grad_summary: Stats | None = None  # (then `value` / `grad` is None)
 
     @property
     def label_name(self) -> str:
@@ -69,11 +71,11 @@ class NodeView:
 
     @cached_property
     def value_stats(self) -> Stats | None:
-        return None if self.value is None else stats(self.value)
+        return self.value_summary if self.value is None else stats(self.value)
 
     @cached_property
     def grad_stats(self) -> Stats | None:
-        return None if self.grad is None else stats(self.grad)
+        return self.grad_summary if self.grad is None else stats(self.grad)
 
     @property
     def gate_role(self) -> str | None:

@@ -1,6 +1,7 @@
 """`graphgrad render`: a lecturer draws a script's graph without a Python session."""
 
 import html
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,48 @@ def test_help_runs_as_a_program(args):
     result = subprocess.run([sys.executable, "-m", "graphgrad", *args], capture_output=True,
                             text=True, cwd=ROOT, check=False)
     assert result.returncode == 0 and "module:NAME" in result.stdout
+
+
+LECTURE = ("import graphgrad as gg\n"
+           "x = gg.tensor(-2.0, requires_grad=True, name='x')\n"
+           "y = gg.tensor(5.0, requires_grad=True, name='y')\n"
+           "z = gg.tensor(-4.0, requires_grad=True, name='z')\n"
+           "q = x + y\n"
+           "f = q * z\n")
+
+
+@pytest.mark.parametrize("tail", ["", "f.backward()\n"])
+def test_render_draws_the_root_never_an_input(tmp_path, monkeypatch, tail):
+    """The issue: `f = (x + y) * z` drew the leaf y (the variable lookup found `y` first)."""
+    (tmp_path / "lecture.py").write_text(LECTURE + tail)
+    monkeypatch.chdir(tmp_path)
+    assert main(["render", "lecture.py", "-o", "a.dot", "--style", "circuit"]) == 0
+    source = (tmp_path / "a.dot").read_text()
+    assert "-12.00" in source and "<B>x</B>" in source and "<B>y</B>" in source
+    assert "3.00" in source  # by hand: q = 3, df/dz = q = 3, df/dx = -4
+    assert "-4.00" in source
+
+
+def test_render_lists_several_roots(tmp_path, monkeypatch, capsys):
+    (tmp_path / "two.py").write_text(LECTURE + "g = q * 2.0\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["render", "two.py", "-o", "a.dot"]) == 2
+    err = capsys.readouterr().err
+    assert "several roots" in err and "f, g" in err and "two.py:f" in err
+    assert main(["render", "two.py:g", "-o", "a.dot"]) == 0
+
+
+@requires_dot
+def test_render_output_names_the_script_relative_and_is_byte_identical(tmp_path):
+    outputs = []
+    for folder in ("one", "two/deeper"):
+        here = tmp_path / folder
+        here.mkdir(parents=True)
+        (here / "lecture.py").write_text(LECTURE)
+        subprocess.run([sys.executable, "-m", "graphgrad", "render", "lecture.py", "-o", "a.svg",
+                        "--style", "circuit"], cwd=here, check=True, capture_output=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})  # a fresh process each
+        outputs.append((here / "a.svg").read_bytes())
+    assert outputs[0] == outputs[1]
+    text = outputs[0].decode()
+    assert "created at lecture.py:5" in text and str(tmp_path) not in text

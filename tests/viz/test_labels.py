@@ -32,7 +32,8 @@ def test_html_escape_round_trips_and_has_no_markup(name):
     assert "<" not in out.replace("<BR/>", "") and ">" not in out.replace("<BR/>", "")
     assert '"' not in out and "\\" not in out and "{" not in out
     assert re.fullmatch(r"([^&]|&(amp|lt|gt|quot|#\d+);)*", out.replace("<BR/>", ""))
-    assert html.unescape(out.replace("<BR/>", "\n")) == clean(name)
+    # Graphviz halves backslashes after decoding entities (escString): each is written twice
+    assert html.unescape(out.replace("<BR/>", "\n")).replace("\\\\", "\\") == clean(name)
 
 
 @given(names)

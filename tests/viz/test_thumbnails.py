@@ -15,7 +15,11 @@ def test_tiles_pick_channels_kernels_and_matrices():
     assert len(tiles(fmap, is_kernel=False)) == 3  # the channels of the first sample
     np.testing.assert_array_equal(tiles(fmap, is_kernel=True)[1], fmap[1, 0])  # one per kernel
     assert len(tiles(np.ones((5, 7)), False)) == 1
-    assert tiles(np.ones((4, 512)), False) is None  # a thin (batch, features) strip: no picture
+    strip = np.arange(4 * 512, dtype=float).reshape(4, 512)  # (batch, features): binned columns
+    (binned,) = tiles(strip, False)
+    assert binned.shape == (4, 128)
+    np.testing.assert_allclose(binned[1, 0], strip[1, :4].mean())
+    assert heatmap([binned], "value").shape[0] >= 16  # a visible strip, not 4 pixels
     assert tiles(np.ones(9), False) is None
 
 

@@ -45,12 +45,26 @@ def test_gradients_auto_follow_backward_and_explicit_map():
     assert shown == pytest.approx(10 * grads[id(exp_node)].item())
 
 
-def test_freed_graph_is_reported_not_hidden():
-    f, _ = neuron(backward=False)
-    f.backward()  # retain_graph=False frees the links
+def test_plain_backward_keeps_the_whole_graph_for_drawing():
+    """After backward() without retain_graph the picture is the whole graph with the gradients
+    that backward computed (it used to be the root alone and a 'freed' note)."""
+    f, leaves = neuron(backward=False)
+    f.backward()
     view = gg.viz.trace(f)
+    assert not view.freed and not view.notes and view.grads_computed
+    kept, _ = neuron(backward=True)  # retain_graph=True
+    assert [n.op for n in view.nodes] == [n.op for n in gg.viz.trace(kept).nodes]
+    assert len(view.nodes) == 14  # 5 inputs, 2 mul, 2 add, neg, exp, the constant 1, +, 1/x
+    assert view.node(f"n{leaves['x1'].seq}").grad == pytest.approx(-0.5898, abs=1e-4)
+
+
+def test_a_graph_released_by_another_roots_backward_is_reported():
+    x = gg.tensor(2.0, requires_grad=True, name="x")
+    shared = gg.exp(x)
+    first, second = shared * 3.0, shared * 5.0
+    first.backward()  # releases `shared` too
+    view = gg.viz.trace(second, grads=True)
     assert view.freed and "retain_graph=True" in view.notes[0]
-    assert "retain_graph=True" in gg.viz.draw(f).source
 
 
 def test_several_heads_share_a_node():
