@@ -132,16 +132,26 @@ def fit(
     accuracy_fn: Callable | None = accuracy,
     progress: bool = True,
     callback: Callable[[int, History], None] | None = None,
+    workers: int | None = None,  # N: data-parallel on N Ray workers (graphgrad.distributed.fit)
+    address: str | None = None,  # with workers: the Ray cluster to join ("auto"); default local
 ) -> History:
     """Train for `epochs` passes over `train`; return the per-epoch `History`.
 
     Each step: ``loss = loss_fn(model(x), *targets)``, ``zero_grad``, ``backward``, ``step``.
     ``train`` is a `DataLoader` or a tuple ``(x, y, ...)`` batched with ``batch_size`` and
     shuffled with ``seed``. ``val`` = (x, y) is evaluated after every epoch. ``schedule`` (a
-    learning-rate schedule) steps once per epoch. A non-finite loss stops training with an error
-    that names the epoch and step (the lecture: "training fails? perhaps the learning rate is too
-    large").
+    learning-rate schedule) steps once per epoch. The first non-finite loss stops training with
+    a `FloatingPointError` naming the epoch, step and loss, after putting back the weights and
+    optimizer state that gave the last finite loss (from before the last step). The learning rate is blamed (the lecture: "training fails? perhaps
+    the learning rate is too large") only when the loss grew before it went non-finite.
     """
+    if workers is not None or address is not None:  # the same loop on Ray, docs/distributed.md
+        from graphgrad.distributed import fit as fit_distributed
+
+        return fit_distributed(model, optimizer, train, epochs=epochs, loss_fn=loss_fn, val=val,
+                               batch_size=batch_size, seed=seed, schedule=schedule,
+                               accuracy_fn=accuracy_fn, progress=progress, callback=callback,
+                               workers=2 if workers is None else workers, address=address)
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
     loss_fn = loss_fn or _default_loss()
@@ -158,6 +168,7 @@ def fit(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=epochs * len(loader), unit="batch", leave=False, dynamic_ncols=True)
+    guard = _FiniteGuard(model, optimizer)
     try:
         for epoch in range(epochs):
             model.train()
@@ -168,13 +179,10 @@ def fit(
                 out = model(Tensor(x))
                 loss = loss_fn(out, *targets)
                 value = float(loss.item())
-                if not math.isfinite(value):
-                    raise FloatingPointError(
-                        f"fit: loss became {value} at epoch {epoch + 1}, step {step + 1}; "
-                        f"try a smaller learning rate (now {optimizer.param_groups[0]['lr']:g})"
-                    )
+                guard.check(value, epoch, step)
                 optimizer.zero_grad()
                 loss.backward()
+                guard.before_step()
                 optimizer.step()
                 count = len(x)
                 total_loss += value * count
@@ -203,6 +211,53 @@ def fit(
             bar.close()
         model.train()
     return history
+
+
+class _FiniteGuard:
+    """Stops `fit` at the first non-finite loss, with the last finite weights.
+
+    Optimizer steps assign new arrays (never update in place), so keeping references to the
+    arrays and state entries from before a step is a free snapshot.
+    """
+
+    def __init__(self, model, optimizer) -> None:
+        self.model, self.optimizer = model, optimizer
+        self.snapshot: tuple[list, dict] | None = None
+        self.first_loss: float | None = None
+        self.last_loss: float | None = None
+
+    def before_step(self) -> None:
+        params = self.model.parameters()
+        self.snapshot = ([(p, p.data) for p in params], dict(self.optimizer.state))
+
+    def check(self, value: float, epoch: int, step: int) -> None:
+        if math.isfinite(value):
+            if self.first_loss is None:
+                self.first_loss = value
+            self.last_loss = value
+            return
+        where = f"fit: loss became {value} at epoch {epoch + 1}, step {step + 1}"
+        if self.snapshot is None:
+            weights = "no step was taken, so the weights are unchanged"
+        else:  # the weights before the last step gave the last finite loss: put them back
+            arrays, state = self.snapshot
+            bad = [name for name, p in self.model.named_parameters()
+                   if not np.isfinite(p.numpy()).all()]
+            for p, data in arrays:
+                p.data = data
+            self.optimizer.state = state
+            weights = ("the weights and optimizer state that gave the last finite loss are "
+                       "restored" + (f" (the last step made {bad[:3]} non-finite)" if bad else ""))
+        if self.last_loss is not None and self.last_loss > self.first_loss:
+            cause = (f"the loss grew from {self.first_loss:.4g} to {self.last_loss:.4g} first: "
+                     f"try a smaller learning rate (now {self.optimizer.param_groups[0]['lr']:g})")
+        elif self.last_loss is None:
+            cause = ("it was the first step, so the model's output or the loss itself is "
+                     "non-finite for this batch (a log(0), a division by zero, NaN in the data?)")
+        else:
+            cause = (f"the loss had not grown (last finite loss {self.last_loss:.4g}): look for "
+                     f"a log(0), a division by zero or NaN in this batch")
+        raise FloatingPointError(f"{where}; {weights}; {cause}")
 
 
 def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarray:

@@ -119,3 +119,30 @@ def test_overlapping_callers_share_the_blas_limit_and_the_last_one_out_restores_
         assert _blas_threads() == 1                   # B's chunks are still running
         shared.__exit__(None, None, None)             # B out
         assert _blas_threads() == before
+
+
+def test_threads_with_different_thread_counts_share_the_pool_safely(monkeypatch):
+    """One thread's new count used to shut down the pool another was submitting to
+    (RuntimeError: cannot schedule new futures after shutdown)."""
+    monkeypatch.setattr(conv_numpy, "_CHUNK_BYTES", 1)  # one image per chunk: the pool is used
+    rng = np.random.default_rng(0)
+    x = gg.tensor(rng.standard_normal((4, 2, 10, 10)))
+    w = gg.tensor(rng.standard_normal((3, 2, 3, 3)))
+    expected = gg.conv2d(x, w, padding=1).numpy()
+    errors, barrier = [], threading.Barrier(4)
+
+    def run(index):
+        try:
+            barrier.wait()
+            for call in range(50):
+                with gg.num_threads(2 + (index + call) % 3):
+                    assert np.allclose(gg.conv2d(x, w, padding=1).numpy(), expected)
+        except Exception as error:  # noqa: BLE001  collected for the main thread's assert
+            errors.append(error)
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []

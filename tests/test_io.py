@@ -39,7 +39,7 @@ def test_write_is_atomic_on_failure(tmp_path, monkeypatch):
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(np, "savez", crash)
+    monkeypatch.setattr(np.lib.format, "write_array", crash)
     with pytest.raises(OSError, match="disk full"):
         save({"a": np.ones(3)}, target)
     assert target.read_bytes() == before
@@ -118,3 +118,87 @@ def test_load_into(tmp_path):
     np.testing.assert_array_equal(load(tmp_path / "holder.npz")["w"], [1.0, 2.0])
     with pytest.raises(TypeError, match="load_state_dict"):
         load(tmp_path / "good.npz", into=object())
+
+
+def test_any_string_key_round_trips(tmp_path):
+    """np.savez's own keywords (allow_pickle, file) used to swallow or break such keys."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    names = ["allow_pickle", "file", "args", "kwds", "arr_0", "a.npy", ".npy", "..", " ", "é\\x"]
+
+    @given(st.lists(st.text(min_size=1).filter(lambda k: "/" not in k and "\x00" not in k),
+                    max_size=4))
+    def round_trip(extra):
+        state = {key: np.full(2, float(i)) for i, key in enumerate(names + extra)}
+        save(state, tmp_path / "keys.npz")
+        loaded = load(tmp_path / "keys.npz")
+        assert set(loaded) == set(state)
+        for key, value in state.items():
+            np.testing.assert_array_equal(loaded[key], value)
+
+    round_trip()
+
+
+@pytest.mark.parametrize("key", ["a/b", "", "nul\x00", "\udc80"])
+def test_keys_that_cannot_round_trip_are_refused(tmp_path, key):
+    with pytest.raises(CheckpointError, match="keys must be non-empty strings"):
+        save({key: np.zeros(1)}, tmp_path / "x.npz")
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_the_same_state_gives_the_same_bytes(tmp_path):
+    state = {"w": np.arange(3.0), "b": np.ones((2, 2), order="F")}
+    save(state, tmp_path / "a.npz")
+    save(state, tmp_path / "b.npz")
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+    np.testing.assert_array_equal(load(tmp_path / "a.npz")["b"], np.ones((2, 2)))
+
+
+KILLED_SAVE = """
+import sys, time, numpy as np, graphgrad as gg
+def slow(handle, array, **kwargs):
+    handle.write(b"x" * 1000)
+    handle.flush()
+    print("writing", flush=True)
+    time.sleep(60)
+np.lib.format.write_array = slow
+gg.save({"w": np.zeros(3)}, sys.argv[1])
+"""
+
+
+def test_a_killed_save_leaves_a_temporary_file_that_the_next_save_removes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from graphgrad.atomic import atomic_write
+
+    target = tmp_path / "model.npz"
+    save({"w": np.ones(3)}, target)
+    child = subprocess.Popen([sys.executable, "-c", KILLED_SAVE, str(target)],
+                             stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline() == "writing\n"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    child.stdout.close()
+    stale = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert len(stale) == 1 and stale[0].name.startswith(".model.npz.graphgrad-")
+    np.testing.assert_array_equal(load(target)["w"], np.ones(3))  # the old checkpoint survived
+    save({"w": np.zeros(2)}, tmp_path / "other.npz")
+    assert stale[0].exists()  # young: it might be a save that has not locked its file yet
+    old = stale[0].stat().st_mtime - 3600
+    os.utime(stale[0], (old, old))
+    unrelated = tmp_path / ".notes.abcdefgh.tmp"  # a user's file in tempfile's style: not ours
+    unrelated.write_text("keep")
+    os.utime(unrelated, (old, old))
+    with atomic_write(tmp_path / "busy.bin") as handle:  # a save in progress, here made old
+        handle.write(b"in progress")
+        os.utime(handle.name, (old, old))
+        save({"w": np.zeros(2)}, tmp_path / "other.npz")
+        assert not stale[0].exists()  # the killed save's is gone
+        assert os.path.exists(handle.name)  # the one in progress is locked, so it stays
+    assert (tmp_path / "busy.bin").read_bytes() == b"in progress"
+    assert unrelated.read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".notes.abcdefgh.tmp", "busy.bin", "model.npz", "other.npz"]

@@ -146,3 +146,45 @@ def test_demo_command_on_a_smaller_budget(tmp_path, capsys, monkeypatch):
     split = load_digits()
     _, restored_accuracy = evaluate(restored, split.x_test, split.y_test)
     assert restored_accuracy == pytest.approx(accuracy, abs=5e-5)  # printed with 4 decimals
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_fit_does_not_blame_the_learning_rate_for_a_log_of_zero(digits):
+    import graphgrad as gg
+
+    model = mlp()
+    before = [p.numpy().copy() for p in model.parameters()]
+    opt = optim.SGD(model.parameters(), lr=1e-3)
+
+    def log_of_zero(out, y):
+        return gg.log(gg.sum(out * 0.0))
+
+    with pytest.raises(FloatingPointError) as error:
+        fit(model, opt, (digits.x_train, digits.y_train), epochs=2, loss_fn=log_of_zero,
+            progress=False)
+    message = str(error.value)
+    assert "loss became -inf at epoch 1, step 1" in message
+    assert "first step" in message and "learning rate" not in message
+    assert all(np.array_equal(p.numpy(), b) for p, b in zip(model.parameters(), before))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_fit_restores_the_last_finite_weights_when_they_blow_up(digits):
+    """The weights before the step that made them NaN come back (fit used to leave NaN)."""
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=1e6)
+    seen = []
+    real_step = opt.step
+
+    def recording_step():
+        seen.append([p.numpy().copy() for p in model.parameters()])
+        real_step()
+
+    opt.step = recording_step
+    with pytest.raises(FloatingPointError, match="restored") as error:
+        fit(model, opt, (digits.x_train, digits.y_train), epochs=1, progress=False)
+    assert len(seen) >= 1
+    params = [p.numpy() for p in model.parameters()]
+    assert all(np.isfinite(p).all() for p in params)
+    assert all(np.array_equal(p, s) for p, s in zip(params, seen[-1]))
+    assert f"step {len(seen) + 1}" in str(error.value)

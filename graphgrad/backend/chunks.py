@@ -55,13 +55,17 @@ get_num_threads = worker_count  # the public name (PyTorch's)
 
 
 def _executor(threads: int) -> ThreadPoolExecutor:
-    """The shared pool of `threads` threads, made anew when that number changed
-    (`gg.set_num_threads`, CPU affinity); a forked child forgets the parent's (see above)."""
+    """A shared pool of at least `threads` threads (a caller submits only as many runs as it
+    wants threads), replaced by a larger one when more are asked for; a forked child forgets
+    the parent's (see above).
+
+    A replaced pool is never shut down: another thread (each has its own `gg.num_threads`) may
+    be submitting to it at that moment, and shutting it down made that submit fail ("cannot
+    schedule new futures after shutdown"). Once no caller holds it, it is garbage, and its
+    idle threads exit by themselves (ThreadPoolExecutor wakes them when it is collected)."""
     global _pool
     with _pool_lock:
-        if _pool is None or _pool[0] != threads:
-            if _pool is not None:
-                _pool[1].shutdown(wait=False)
+        if _pool is None or _pool[0] < threads:
             _pool = (threads, ThreadPoolExecutor(threads, thread_name_prefix="graphgrad-conv"))
         return _pool[1]
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..backend import dtype_name, to_numpy
 from ..errors import ShapeError
-from ..ops import exp, log, maximum, mean
+from ..ops import equal, exp, log, maximum, mean
 from ..ops import sum as reduce_sum
 from ..ops.elementwise import abs as elementwise_abs
 from ..ops.elementwise import where_defined
@@ -105,8 +105,11 @@ _LOG_FLOOR = -100.0
 
 
 def _floored_log(p: Tensor) -> Tensor:
-    """log(p), or -100 (gradient 0) where p <= e^-100."""
-    return where_defined(p > math.exp(_LOG_FLOOR), log, p, _LOG_FLOOR)
+    """log(p), or -100 (gradient 0) where p <= e^-100. The test is "not at or below the floor"
+    rather than "above it": NaN fails every comparison and must reach the log (NaN in, NaN out),
+    not the floor (which made NaN probabilities a finite loss of 100)."""
+    above_floor = equal(p <= math.exp(_LOG_FLOOR), False)
+    return where_defined(above_floor, log, p, _LOG_FLOOR)
 
 
 def _binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tensor:

@@ -92,8 +92,9 @@ def var(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
 
 def _root(s: Tensor, exponent: float) -> Tensor:
     """s ** exponent (0 < exponent < 1) for s >= 0, with gradient 0 where s = 0, as PyTorch's
-    std and norm have."""
-    return where_defined(s > 0.0, lambda t: t ** exponent, s, 0.0)
+    std and norm have. The test is s != 0, not s > 0: NaN fails every comparison, and here it
+    must take the root's branch (NaN in, NaN out) rather than the 0 of the zero vector."""
+    return where_defined(s != 0.0, lambda t: t ** exponent, s, 0.0)
 
 
 def std(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from graphgrad.optim.optimizer import Optimizer, _array_namespace
+from graphgrad.optim.optimizer import Optimizer, _array_namespace, check_real
 
 __all__ = ["Adam"]
 
@@ -21,13 +21,13 @@ class Adam(Optimizer):
 
     def _check_group(self, group: dict, index: int) -> None:
         super()._check_group(group, index)
-        beta1, beta2 = group["betas"]
-        if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
-            raise ValueError(
-                f"parameter group {index}: betas must be in [0, 1), got {group['betas']}"
-            )
-        if group["eps"] <= 0:
-            raise ValueError(f"parameter group {index}: eps must be positive, got {group['eps']}")
+        betas = group["betas"]
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+            raise ValueError(f"parameter group {index}: betas must be a pair (beta1, beta2), got "
+                             f"{betas!r}")
+        group["betas"] = tuple(check_real(beta, f"betas[{i}]", index, low=0.0, high=1.0,
+                                          high_open=True) for i, beta in enumerate(betas))
+        group["eps"] = check_real(group["eps"], "eps", index, low=0.0, low_open=True)
 
     def update(self, w, g, group, state):
         beta1, beta2 = (float(b) for b in group["betas"])

@@ -14,12 +14,15 @@ rescaled to norm at most c). They apply to weights, i.e. parameters with two or 
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
 from graphgrad import config
+from graphgrad.backend import dtype_name
 
 __all__ = ["Optimizer"]
 
@@ -50,6 +53,11 @@ class Optimizer:
         self.defaults = {**allowed, **hyper}
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}  # id(parameter) -> state arrays
+        if hasattr(params, "data") and hasattr(params, "grad"):  # iterating would give its rows
+            raise TypeError(
+                f"{type(self).__name__}: params should be an iterable of Tensors or dicts, but got "
+                f"{type(params).__name__}; pass a list: {type(self).__name__}([w], ...)"
+            )
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
@@ -81,6 +89,12 @@ class Optimizer:
                 raise TypeError(
                     f"parameter group {index}: expected Tensors/Parameters, got {type(p).__name__}"
                 )
+            if not getattr(p, "is_leaf", True):
+                raise ValueError(
+                    f"parameter group {index}: can't optimize a non-leaf Tensor (made by op "
+                    f"{p.op.name!r}): its value is recomputed from its inputs; optimize those, "
+                    f"or a leaf copy (`x.detach().requires_grad_()`)"
+                )
             if id(p) in seen:
                 name = getattr(p, "name", None) or "a parameter"
                 raise ValueError(f"{name} appears in more than one parameter group")
@@ -93,14 +107,14 @@ class Optimizer:
         self.param_groups.append(merged)
 
     def _check_group(self, group: dict, index: int) -> None:
-        for key in ("lr", "weight_decay", "l1"):
-            if group[key] < 0:
-                raise ValueError(f"parameter group {index}: {key} must be >= 0, got {group[key]}")
-        if group["max_norm"] is not None and group["max_norm"] <= 0:
-            raise ValueError(
-                f"parameter group {index}: max_norm must be positive or None, got "
-                f"{group['max_norm']}"
-            )
+        """Validate (and normalise to Python numbers) the hyper-parameters of one group: what
+        the constructor is given and what `load_state_dict` reads alike."""
+        for key in ("lr", "weight_decay", "l1", "initial_lr"):
+            if key in group:
+                group[key] = check_real(group[key], key, index, low=0.0)
+        if group["max_norm"] is not None:
+            group["max_norm"] = check_real(group["max_norm"], "max_norm", index, low=0.0,
+                                           low_open=True, what="a positive number or None")
 
     @property
     def parameters(self) -> list:
@@ -113,7 +127,10 @@ class Optimizer:
             p.grad = None
 
     def step(self) -> None:
-        """One update of every parameter that has a gradient."""
+        """One update of every parameter that has a gradient, all or nothing: every new value
+        and state is computed first (`update` returns new arrays and fills a copy of the state),
+        then all are assigned, so an error or Ctrl-C during the step changes no parameter."""
+        pending = []
         with config.no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
@@ -129,11 +146,28 @@ class Optimizer:
                     is_weight = p.data.ndim >= 2
                     if is_weight and (group["weight_decay"] or group["l1"]):
                         g = self._penalty_gradient(p.data, g, group)
-                    state = self.state.setdefault(id(p), {})
+                    state = dict(self.state.get(id(p), {}))
                     new = self.update(p.data, g, group, state)
                     if is_weight and group["max_norm"] is not None:
                         new = max_norm_project(new, group["max_norm"])
+                    pending.append((p, new, state))
+        self._assign(pending)
+
+    def _assign(self, pending: list) -> None:
+        """Assign the computed updates. A KeyboardInterrupt arriving meanwhile is held until
+        every one is assigned (assigning twice is harmless), then raised."""
+        done, interrupt = 0, None
+        while done < len(pending):
+            try:
+                while done < len(pending):
+                    p, new, state = pending[done]
                     p.data = new
+                    self.state[id(p)] = state
+                    done += 1
+            except KeyboardInterrupt as error:
+                interrupt = error
+        if interrupt is not None:
+            raise interrupt
 
     @staticmethod
     def _penalty_gradient(w, g, group):
@@ -190,39 +224,31 @@ class Optimizer:
                     f"{type(self).__name__} (valid: {sorted(allowed)}); was the state saved from "
                     f"another optimizer?"
                 )
-        params = self.parameters
-        saved_state = state_dict.get("state", {})
-        new_state = {}
-        for key, entry in saved_state.items():
-            position = int(key)
-            if not 0 <= position < len(params):
-                raise ValueError(f"state for parameter {position}, but there are {len(params)}")
-            p = params[position]
-            for name, value in entry.items():
-                shape = tuple(np.shape(value))
-                if shape and shape != tuple(p.data.shape):
-                    raise ValueError(
-                        f"state {name!r} of parameter {position}: expected shape "
-                        f"{tuple(p.data.shape)}, got {shape}"
-                    )
-            new_state[id(p)] = entry
+        new_groups = []
         for index, group in enumerate(self.param_groups):
+            new_group = dict(group)
             for key, default in {**COMMON_DEFAULTS, **type(self).defaults}.items():
                 if default is None and key not in groups[str(index)]:
-                    group[key] = None  # state_dict() leaves out options that are None
+                    new_group[key] = None  # state_dict() leaves out options that are None
             for key, value in groups[str(index)].items():
                 value = np.asarray(value)
-                group[key] = value.item() if value.ndim == 0 else value
-        device_state = {}
-        for p in params:
-            if id(p) in new_state:
-                xp_device = getattr(p, "device", None)
-                device_state[id(p)] = {
-                    name: (xp_device.asarray(value) if xp_device is not None and np.ndim(value)
-                           else (np.asarray(value).item() if np.ndim(value) == 0 else value))
-                    for name, value in new_state[id(p)].items()
-                }
-        self.state = device_state
+                new_group[key] = value.item() if value.ndim == 0 else tuple(value.tolist())
+            self._check_group(new_group, index)
+            new_groups.append(new_group)
+        params = self.parameters
+        new_state = {}
+        for key, entry in state_dict.get("state", {}).items():
+            position = int(key) if str(key).isdigit() else -1
+            if not 0 <= position < len(params) or not isinstance(entry, Mapping):
+                raise ValueError(f"state entry {key!r}: expected the position of one of the "
+                                 f"{len(params)} parameters holding a dict of arrays")
+            new_state[id(params[position])] = {
+                name: _state_value(value, params[position], f"{name!r} of parameter {position}")
+                for name, value in entry.items()
+            }
+        for group, new_group in zip(self.param_groups, new_groups):
+            group.update(new_group)
+        self.state = new_state
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__}("]
@@ -233,6 +259,39 @@ class Optimizer:
             lines.append(f"  group {index}: {len(group['params'])} tensors, {options}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def check_real(value: Any, key: str, index: int, *, low: float, high: float = math.inf,
+               low_open: bool = False, high_open: bool = False, what: str | None = None) -> float:
+    """`value` as a Python float if it is a real, finite number in the range; a ValueError naming
+    the group and option otherwise (a string or array would fail later, inside NumPy)."""
+    number = None
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        number = float(value)
+    inside = (number is not None and math.isfinite(number)
+              and (low < number if low_open else low <= number)
+              and (number < high if high_open else number <= high))
+    if not inside:
+        interval = (f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+                    if math.isfinite(high) else f"{'>' if low_open else '>='} {low:g}")
+        raise ValueError(f"parameter group {index}: {key} must be "
+                         f"{what or 'a finite real number ' + interval}, got {value!r} "
+                         f"({type(value).__name__})")
+    return number
+
+
+def _state_value(value: Any, p, what: str):
+    """A loaded state value on `p`'s device: arrays in `p`'s dtype and shape (as PyTorch casts
+    them: Adam moments from a float64 run must not turn a float32 model into float64), counters
+    as Python numbers."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"state {what}: expected numbers, got dtype {array.dtype}")
+    if array.dtype.kind == "f" and array.shape == tuple(p.data.shape):
+        return p.device.asarray(array, dtype=dtype_name(p.data.dtype))
+    if array.ndim == 0:
+        return array.item()
+    raise ValueError(f"state {what}: expected shape {tuple(p.data.shape)}, got {array.shape}")
 
 
 def max_norm_project(w, c: float):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from graphgrad.optim.optimizer import Optimizer
+import numpy as np
+
+from graphgrad.optim.optimizer import Optimizer, check_real
 
 __all__ = ["SGD"]
 
@@ -20,10 +22,12 @@ class SGD(Optimizer):
 
     def _check_group(self, group: dict, index: int) -> None:
         super()._check_group(group, index)
-        if not 0.0 <= group["momentum"] < 1.0:
-            raise ValueError(
-                f"parameter group {index}: momentum must be in [0, 1), got {group['momentum']}"
-            )
+        group["momentum"] = check_real(group["momentum"], "momentum", index, low=0.0, high=1.0,
+                                       high_open=True)
+        if not isinstance(group["nesterov"], (bool, np.bool_)):
+            raise ValueError(f"parameter group {index}: nesterov must be True or False, got "
+                             f"{group['nesterov']!r}")
+        group["nesterov"] = bool(group["nesterov"])
         if group["nesterov"] and group["momentum"] == 0:
             raise ValueError(f"parameter group {index}: nesterov=True needs momentum > 0")
 
