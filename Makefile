@@ -10,7 +10,7 @@ OUT ?= demo_out
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,distributed]'
 	touch $(BIN)/activate
 
 setup: $(BIN)/activate dot

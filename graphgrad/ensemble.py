@@ -8,7 +8,8 @@ log of that average, so it can be used wherever a model's logits are: `cross_ent
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -45,6 +46,26 @@ class Ensemble(Module):
             p = softmax(member(x), axis=1)
             total = p if total is None else total + p
         return log(total * (1.0 / len(self.members)))
+
+    def fit(self, make_optimizer: Callable[[list], Any], train, *, epochs: int, seed: int = 0,
+            workers: int | None = None, address: str | None = None, **fit_options: Any) -> list:
+        """Train every member with its own optimizer ``make_optimizer(member.parameters())`` and
+        batch order (seed ``seed + i`` for member i): one `History` per member.
+
+        The members are independent, so with ``workers=N`` they train as parallel Ray tasks
+        (`graphgrad.distributed.fit_many`), with the same result as one after the other.
+        """
+        runs = [(member, make_optimizer(member.parameters())) for member in self.members]
+        seeds = [seed + index for index in range(len(runs))]
+        if workers is None and address is None:
+            from graphgrad.train import fit
+
+            return [fit(m, o, train, epochs=epochs, seed=s, **fit_options)
+                    for (m, o), s in zip(runs, seeds)]
+        from graphgrad.distributed import fit_many
+
+        return fit_many(runs, train, epochs=epochs, seed=seeds, workers=workers or 2,
+                        address=address, **fit_options)
 
     def extra_repr(self) -> str:
         return f"{len(self.members)} members"
