@@ -25,6 +25,7 @@ from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, clam
                   sqrt, squeeze, stack, std, sub, sum, sum_to, swapaxes, transpose, unfold, var,
                   where)
 from .primitive import PRIMITIVES, Primitive, primitive
+from .compile import compile  # gg.compile: trace once, run generated code (docs/compile.md)
 from .tensor import Tensor, tensor
 from .testing import gradcheck, gradgradcheck, numerical_grad
 

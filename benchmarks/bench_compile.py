@@ -1,0 +1,272 @@
+"""gg.compile beside eager graphgrad, micrograd and PyTorch CPU, measured in the same run.
+
+  * the seed's sigmoid circuit, value and gradients: micrograd, eager graphgrad, the compiled
+    function as a graph node (+ backward), compiled `value_and_grad` (fresh input tensors each
+    time, and the same inputs reused), µs per circuit and per gate, engines taking turns;
+  * first-call (trace + code generation) times;
+  * the LeNet digits epoch with a compiled step, against eager graphgrad and PyTorch CPU eager
+    (same weights, batches and optimizer; epochs alternate), and the test accuracies;
+  * peak traced memory (tracemalloc) of one compiled training step against an eager one;
+  * the three conv2d shapes of bench_conv.py, forward + backward: compiled, eager, PyTorch.
+Run: .venv/bin/python benchmarks/bench_compile.py [--rounds R] [--epochs E] [--skip-lenet]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+
+import numpy as np
+
+import graphgrad as gg
+from turns import best_times  # benchmarks/turns.py, beside this script
+
+VALUES = (2.0, -1.0, -3.0, -2.0, -3.0)
+GATES = {"micrograd": 9, "pytorch": 8}  # nodes each engine builds for the circuit; graphgrad: 8
+
+
+def neuron(w0, x0, w1, x1, w2):
+    return 1 / (1 + gg.exp(-(w0 * x0 + w1 * x1 + w2)))
+
+
+def _micrograd_circuit(n):
+    from micrograd.engine import Value
+
+    for _ in range(n):
+        w0, x0, w1, x1, w2 = (Value(v) for v in VALUES)
+        z = -(w0 * x0 + w1 * x1 + w2)
+        e = Value(math.exp(z.data), (z,), "exp")  # micrograd 0.1.0 has no exp gate
+
+        def _backward(z=z, e=e):
+            z.grad += e.data * e.grad
+
+        e._backward = _backward
+        f = 1 / (1 + e)
+        f.backward()
+
+
+def _fresh():
+    return [gg.tensor(v, requires_grad=False) for v in VALUES]
+
+
+def _fresh_grad():
+    return [gg.tensor(v, requires_grad=True) for v in VALUES]
+
+
+def circuit_steps() -> dict:
+    node = gg.compile(neuron)
+    both = gg.compile(gg.value_and_grad(neuron, argnums=(0, 1, 2, 3, 4)))
+    reused = _fresh()
+
+    def eager(n):
+        for _ in range(n):
+            neuron(*_fresh_grad()).backward()
+
+    def compiled_node(n):
+        for _ in range(n):
+            node(*_fresh_grad()).backward()
+
+    def compiled_vg(n):
+        for _ in range(n):
+            both(*_fresh())
+
+    def compiled_vg_reused(n):
+        for _ in range(n):
+            both(*reused)
+
+    steps = {"graphgrad eager": eager, "compiled node": compiled_node,
+             "compiled value_and_grad": compiled_vg,
+             "compiled value_and_grad, inputs reused": compiled_vg_reused}
+    try:
+        import micrograd  # noqa: F401
+        steps["micrograd"] = _micrograd_circuit
+    except ImportError:
+        print("micrograd: not installed, column skipped (.venv/bin/pip install micrograd)")
+    return steps
+
+
+def bench_circuit(rounds: int, block: int) -> None:
+    with gg.default_dtype("float64"):  # micrograd computes in Python floats: float64
+        steps = circuit_steps()
+        seconds = best_times({k: (lambda s=s: s(block)) for k, s in steps.items()}, rounds, block=1)
+    print(f"\nsigmoid circuit (float64), value and gradients, best block of {block}:")
+    print(f"{'engine':<42} {'µs/circuit':>10} {'µs/gate':>8}")
+    per = {k: seconds[k] / block * 1e6 for k in steps}
+    for k, us in per.items():
+        print(f"{k:<42} {us:>10.2f} {us / GATES.get(k, 8):>8.3f}")
+    if "micrograd" in per:
+        mg_gate = per["micrograd"] / 9
+        for k in steps:
+            if k != "micrograd":
+                print(f"micrograd / {k}: {mg_gate / (per[k] / 8):.1f}x per gate, "
+                      f"{per['micrograd'] / per[k]:.1f}x per circuit (target >= 10x)")
+
+
+def first_call_times() -> None:
+    with gg.default_dtype("float64"):
+        start = time.perf_counter()
+        gg.compile(neuron)(*_fresh_grad())
+        neuron_s = time.perf_counter() - start
+    model = gg.nn.LeNet(rng=0)
+    data = gg.data.load_digits()
+    step = gg.compile(lambda x, y: gg.cross_entropy(model(x), y))
+    x, y = gg.tensor(data.x_train[:32]), gg.tensor(data.y_train[:32])
+    start = time.perf_counter()
+    step(x, y)
+    lenet_s = time.perf_counter() - start
+    start = time.perf_counter()
+    step(x, y)
+    again_s = time.perf_counter() - start
+    print(f"\nfirst call (trace + generate): neuron {neuron_s * 1e3:.1f} ms; LeNet step "
+          f"{lenet_s * 1e3:.1f} ms (the next call: {again_s * 1e3:.1f} ms)")
+
+
+def _compiled_trainer(data, epochs: int, seed: int):
+    from graphgrad import optim
+    from graphgrad.data import DataLoader
+    from graphgrad.nn import LeNet
+    from graphgrad.train import evaluate
+
+    from bench_training import BATCH, LR, MOMENTUM, WEIGHT_DECAY
+
+    model = LeNet(rng=seed)
+    optimizer = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, nesterov=True,
+                          weight_decay=WEIGHT_DECAY)
+    schedule = optim.CosineDecay(optimizer, total=epochs, min_factor=0.02)
+    loader = DataLoader(data.x_train, data.y_train, batch_size=BATCH, seed=seed)
+    step = gg.compile(lambda x, y: gg.cross_entropy(model(x), y))
+
+    def one_epoch() -> float:
+        model.train()
+        start = time.perf_counter()
+        for x, y in loader:
+            loss = step(gg.Tensor(x), gg.Tensor(y))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        seconds = time.perf_counter() - start
+        schedule.step()
+        return seconds
+
+    return one_epoch, lambda: evaluate(model, data.x_test, data.y_test)[1], step
+
+
+def bench_lenet(epochs: int) -> None:
+    from threadpoolctl import threadpool_limits
+
+    from bench_training import graphgrad_trainer, torch_trainer
+
+    data = gg.data.load_digits()
+    try:
+        import torch
+    except ImportError:
+        torch = None
+        print("PyTorch: not installed, column skipped")
+    with threadpool_limits(limits=2):
+        initial, eager_epoch, eager_accuracy = graphgrad_trainer(data, epochs, 0)
+        comp_epoch, comp_accuracy, step = _compiled_trainer(data, epochs, 0)
+        times = {"compiled": [], "eager": [], "pytorch": []}
+        runs = {"compiled": comp_epoch, "eager": eager_epoch}
+        accuracy = {"compiled": comp_accuracy, "eager": eager_accuracy}
+        if torch is not None:
+            torch.set_num_threads(2)
+            runs["pytorch"], accuracy["pytorch"] = torch_trainer(data, epochs, 0, initial)
+        for _ in range(epochs):  # epochs alternate: load slows all alike
+            for name, run in runs.items():
+                times[name].append(run())
+        print(f"\nLeNet on the digits, {epochs} epochs, seconds per epoch (median / min), "
+              f"test accuracy:")
+        for name in runs:
+            print(f"{name:<10} {statistics.median(times[name]):.3f} / {min(times[name]):.3f}"
+                  f"   accuracy {accuracy[name]():.4f}")
+        if torch is not None:
+            ratio = statistics.median(times["compiled"]) / statistics.median(times["pytorch"])
+            print(f"compiled / pytorch: {ratio:.2f}x (target <= 1.0x); eager / pytorch: "
+                  f"{statistics.median(times['eager']) / statistics.median(times['pytorch']):.2f}x")
+        print(f"compiled step traces: {step.cache_info()}")
+
+
+def bench_memory() -> None:
+    model = gg.nn.LeNet(rng=0)
+    data = gg.data.load_digits()
+    x, y = gg.tensor(data.x_train[:32]), gg.tensor(data.y_train[:32])
+    step = gg.compile(lambda x, y: gg.cross_entropy(model(x), y))
+    step(x, y).backward()
+
+    def eager():
+        gg.cross_entropy(model(x), y).backward()
+
+    def compiled():
+        step(x, y).backward()
+
+    from bench_conv import _peak_memory
+
+    peaks = {"eager": _peak_memory(eager), "compiled": _peak_memory(compiled)}
+    print(f"\npeak traced memory of one LeNet training step (batch 32): eager "
+          f"{peaks['eager'] / 2**20:.2f} MiB, compiled {peaks['compiled'] / 2**20:.2f} MiB "
+          f"({peaks['compiled'] / peaks['eager']:.2f}x)")
+
+
+def bench_conv(rounds: int) -> None:
+    from bench_conv import SHAPES
+
+    try:
+        import torch
+        torch.set_num_threads(2)
+    except ImportError:
+        torch = None
+    print("\nconv2d forward + backward (all-ones cotangent), best of turns, ms:")
+    print(f"{'shape':<22} {'compiled':>9} {'eager':>9} {'pytorch':>9} {'comp/eager':>10} "
+          f"{'comp/torch':>10}")
+    rng = np.random.default_rng(0)
+    for n, c, size, o, k, pad in SHAPES:
+        x_np = rng.standard_normal((n, c, size, size)).astype(np.float32)
+        w_np = rng.standard_normal((o, c, k, k)).astype(np.float32)
+        x = gg.tensor(x_np, requires_grad=True)
+        w = gg.tensor(w_np, requires_grad=True)
+        conv = gg.compile(lambda x, w, pad=pad: gg.conv2d(x, w, padding=pad).sum())
+
+        def eager():
+            x.grad = w.grad = None
+            gg.conv2d(x, w, padding=pad).sum().backward()
+
+        def compiled():
+            x.grad = w.grad = None
+            conv(x, w).backward()
+
+        steps = {"compiled": compiled, "eager": eager}
+        if torch is not None:
+            tx = torch.tensor(x_np, requires_grad=True)
+            tw = torch.tensor(w_np, requires_grad=True)
+
+            def torch_step():
+                tx.grad = tw.grad = None
+                torch.nn.functional.conv2d(tx, tw, padding=pad).sum().backward()
+
+            steps["pytorch"] = torch_step
+        best = best_times(steps, rounds)
+        pt = best.get("pytorch", math.nan)
+        print(f"{f'{n}x{c}x{size}x{size} k{k} o{o}':<22} {best['compiled'] * 1e3:>9.2f} "
+              f"{best['eager'] * 1e3:>9.2f} {pt * 1e3:>9.2f} "
+              f"{best['compiled'] / best['eager']:>10.2f} {best['compiled'] / pt:>10.2f}")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--circuits", type=int, default=2000, help="circuits per timed block")
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--skip-lenet", action="store_true")
+    args = parser.parse_args(argv)
+    bench_circuit(args.rounds, args.circuits)
+    first_call_times()
+    bench_memory()
+    bench_conv(args.rounds)
+    if not args.skip_lenet:
+        bench_lenet(args.epochs)
+
+
+if __name__ == "__main__":
+    main()

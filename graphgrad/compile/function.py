@@ -1,0 +1,591 @@
+"""gg.compile: trace a function once per input signature, then run generated code.
+
+A compiled call is one graph node per returned Tensor that needs a gradient (named
+`compiled:<fn>`); its VJP runs the generated backward. Under `create_graph=True` (grad of grad)
+the VJP re-runs the function eagerly on the same inputs and differentiates that graph, so second
+derivatives match eager mode.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import config
+from ..errors import creation_site
+from ..ops.structural import sum_to
+from ..primitive import primitive
+from ..tensor import Tensor
+from . import codegen
+from .codegen import Emitter, Graph, identifier
+from .trace import Trace, _install, _tracing, flatten, run_trace, unflatten
+
+_ARITH = (ArithmeticError, ValueError)
+
+
+def symbolic_vjp(root: Tensor, g: Tensor, stop: set[int],
+                 record: dict | None = None) -> dict[int, Tensor]:
+    """Cotangents of `root` (seeded with `g`) for every leaf and `stop` node below it.
+
+    The engine's own VJP rules, run in reverse creation order; no hooks run and nothing is
+    stored in `.grad`. Under grad mode the result is itself a graph (differentiable again).
+    """
+    reachable: dict[int, Tensor] = {}
+    stack = [root]
+    while stack:
+        t = stack.pop()
+        if id(t) in reachable or not t.requires_grad:
+            continue
+        reachable[id(t)] = t
+        if t.op is not None and id(t) not in stop:
+            stack.extend(t.inputs)
+    cotangents = {id(root): g}
+    results: dict[int, Tensor] = {}
+    for node in sorted(reachable.values(), key=lambda t: -t.seq):
+        cot = cotangents.pop(id(node), None)
+        if cot is None:
+            continue
+        if record is not None:
+            record[id(node)] = (node, cot)
+        if node.op is None or id(node) in stop:
+            results[id(node)] = cot
+            continue
+        grads = node.op.vjp(cot, node, *node.inputs, **node.params)
+        for parent, grad in zip(node.inputs, grads):
+            if grad is None or not parent.requires_grad:
+                continue
+            if grad.shape != parent.shape:
+                grad = sum_to(grad, parent.shape)
+            previous = cotangents.get(id(parent))
+            cotangents[id(parent)] = grad if previous is None else previous + grad
+    return results
+
+
+@dataclass
+class CallState:
+    """What one compiled call leaves on its output nodes for their VJPs."""
+
+    residuals: tuple
+    args: list
+    kwargs: dict
+
+    def __repr__(self) -> str:
+        return f"<compiled call, {len(self.residuals)} residuals>"
+
+
+class Entry:
+    """One traced signature: generated forward, one backward per differentiable output."""
+
+    def __init__(self, owner: CompiledFunction, trace: Trace, reason: str):
+        self.owner = owner
+        self.reason = reason
+        self.trace = trace
+        self.captured = trace.captured
+        self.device = trace.outputs[0].device
+        self.n_args = len(trace.arg_leaves)
+        self.ops: dict[int, object] = {}
+        self.backward: dict[int, Callable] = {}
+        self._generate(trace)
+        self._make_ops()
+
+    # ----- generation ---------------------------------------------------------------------------
+    def _generate(self, trace: Trace) -> None:
+        name = identifier(self.owner.__name__, "fn")
+        if name in codegen.FLOAT_NAMESPACE or name == "xp" or name.startswith("op_") or \
+                re.fullmatch(r"[ck]\d+_*", name):
+            name = f"fn_{name}"  # never shadow a helper the generated code calls
+        graph = Graph(trace.start_seq)
+        for index, t in enumerate(trace.arg_leaves):
+            label = identifier(t.name, f"a{index}")
+            while label in graph.inputs.values():
+                label += "_"
+            graph.inputs[id(t)] = label
+        _find_aliases(graph, trace)
+        inputs = trace.arg_leaves + trace.captured
+        self.captured_facts = [(t.data.shape, t.data.dtype) for t in trace.captured]
+        outputs = [graph.resolve(o) for o in trace.outputs]
+        input_index = {id(t): i for i, t in enumerate(inputs)}
+        # an argument returned as it is stays that Tensor, as in eager mode (x.reshape(x.shape))
+        self.passthrough = {k: input_index[id(o)] for k, o in enumerate(trace.outputs)
+                            if id(o) in input_index}
+        for k, out in enumerate(outputs):
+            if id(out) not in graph.inputs and out.op is not None:
+                graph.names.setdefault(id(out), identifier(
+                    out.name, "out" if len(outputs) == 1 else f"out{k}"))
+        for index, t in enumerate(sorted(_forward_nodes(outputs, graph), key=lambda t: t.seq)):
+            graph.names.setdefault(id(t), f"t{index}")
+        # the backward graphs: built by the engine's own VJP rules, under tracing
+        bwd_start = Tensor._leaf(None, None).seq
+        grad_mode = config.is_grad_enabled()
+        plans = []
+        token = _tracing.set(self.owner.__name__)
+        try:
+            with _install(), config.enable_grad():
+                for k, out in enumerate(outputs):
+                    if not (grad_mode and trace.outputs[k].requires_grad and out.requires_grad
+                            and id(out) not in graph.inputs):
+                        continue
+                    g = Tensor._leaf(out.data, out.device)
+                    g.requires_grad = True
+                    graph.inputs[id(g)] = "d" + graph.names.get(id(out), f"out{k}")
+                    cotangents: dict[int, tuple] = {}
+                    found = symbolic_vjp(out, g, {id(t) for t in inputs}, cotangents)
+                    for node, cot in cotangents.values():  # dq: the gradient arriving at q
+                        cot = graph.resolve(cot)
+                        if cot.seq >= bwd_start and id(node) in graph.names:
+                            graph.names.setdefault(id(cot), "d" + graph.names[id(node)])
+                    grads = [found.get(id(t)) if t.requires_grad else None for t in inputs]
+                    for t, grad in zip(inputs, grads):  # dw0: the gradient of input w0
+                        if grad is not None and graph.resolve(grad).seq >= bwd_start:
+                            graph.names.setdefault(id(graph.resolve(grad)), "d" + graph.inputs[id(t)])
+                    plans.append((k, g, grads))
+        finally:
+            _tracing.reset(token)
+        params = [graph.inputs[id(t)] for t in inputs]
+
+        def build(float_mode: bool):
+            backwards, residuals = [], []
+            for k, g, grads in plans:
+                emitter = Emitter(graph, self.namespace, float_mode, [0], prefix="b")
+                emitter.used.update(graph.inputs.values())
+                emitter.bind(g, graph.inputs[id(g)])
+                results = [emitter.expr(grad, stop_before=bwd_start) if grad is not None
+                           else "None" for grad in grads]
+                results = _named_results(emitter, results, inputs, grads, graph)
+                for r in emitter.residuals:
+                    if all(r is not other for other in residuals):
+                        residuals.append(r)
+                backwards.append((k, g, emitter, results))
+            residuals.sort(key=lambda t: t.seq)
+            forward = Emitter(graph, self.namespace, float_mode, [0])
+            forward.used.update(graph.inputs.values())
+            for t in inputs:
+                forward.bind(t, graph.inputs[id(t)])
+            outs = [forward.expr(o) for o in outputs]
+            res = [forward.expr(r) for r in residuals]
+            return forward, outs, res, backwards, residuals
+
+        self.namespace = {"xp": self.device.xp, **codegen.FLOAT_NAMESPACE}
+        xp_version = build(False)
+        emitters = [xp_version[0]] + [b[2] for b in xp_version[3]]
+        floats = all(codegen.is_float64_scalar(t.data) for t in inputs) and all(
+            codegen.float_ready(e.visited, e.constants, graph) for e in emitters)
+        versions = [(True, build(True)), (False, xp_version)] if floats else [(False, xp_version)]
+        sources = []
+        for float_mode, (forward, outs, res, backwards, residuals) in versions:
+            suffix = "_xp" if floats and not float_mode else ""
+            box = (lambda v: f"_f64({v})") if float_mode else (lambda v: v)
+            returns = f"{_tuple(box(o) for o in outs)}, {_tuple(res)}"
+            text = forward.source(name + suffix, params, [], returns)
+            sources.append(_with_fallback(text, name, params) if float_mode else text)
+            rparams = [graph.inputs.get(id(r)) or graph.names.get(id(r)) for r in residuals]
+            for k, g, emitter, results in backwards:
+                bname = f"{name}_backward{'' if len(outputs) == 1 else k}"
+                bparams = rparams + [graph.inputs[id(g)]]
+                boxed = _tuple("None" if r == "None" else box(r) for r in results)
+                text = emitter.source(bname + suffix, bparams, [], boxed)
+                sources.append(_with_fallback(text, bname, bparams) if float_mode else text)
+            if float_mode:
+                sources.append("# the array versions: run where Python floats overflow, divide "
+                               "by zero or leave their domain")
+        self.source = "\n".join(sources)
+        codegen.compile_source(self.source, self.namespace, f"<compiled {name}>")
+        self.forward = self.namespace[name]
+        for k, _, _, _ in versions[0][1][3]:
+            self.backward[k] = self.namespace[f"{name}_backward{'' if len(outputs) == 1 else k}"]
+        self.float_path = floats
+
+    def _make_ops(self) -> None:
+        for k in self.backward:
+            self.ops[k] = primitive(f"compiled:{self.owner.__name__}" + (
+                "" if len(self.trace.outputs) == 1 else f"[{k}]"),
+                forward=self.forward, vjp=functools.partial(_compiled_vjp, self, k),
+                register=False, doc=f"compiled region of {self.owner.__name__}")
+
+    # ----- running ------------------------------------------------------------------------------
+    def make_fast_call(self, args: list, positions: list[int], modules: list) -> None:
+        """Generate `fast(args)`: the guards of this signature, the forward, the results; it
+        returns MISS when a guard fails (then the cache decides, and maybe retraces)."""
+        lines, checks = [], [f"len(args) == {len(args)}"]
+        ns = {"MISS": MISS, "Tensor": Tensor, "leaf": Tensor._leaf, "forward": self.forward,
+              "grad_enabled": config.is_grad_enabled, "DEV": self.device, "f64": np.float64,
+              "node": self.node}
+        names = [f"a{i}" for i in range(len(args))]
+        for i, arg in enumerate(args):
+            a = names[i]
+            if isinstance(arg, Tensor):
+                ns[f"T{i}"], ns[f"S{i}"], ns[f"D{i}"] = type(arg), arg.data.shape, arg.data.dtype
+                data = f"({a}.data.__class__ is f64)" if type(arg.data) is np.float64 else \
+                    f"({a}.data.shape == S{i} and {a}.data.dtype == D{i})"
+                checks.append(f"{a}.__class__ is T{i} and {a}.device is DEV and "
+                              f"{a}.requires_grad is {bool(arg.requires_grad)} and {data}")
+            else:
+                ns[f"V{i}"] = arg
+                checks.append(f"({a} is V{i} or {a} == V{i})")
+        checks.append(f"grad_enabled() is {bool(config.is_grad_enabled())}")
+        for j, t in enumerate(self.captured):
+            ns[f"P{j}"], ns[f"PS{j}"], ns[f"PD{j}"] = t, t.data.shape, t.data.dtype
+            checks.append(f"P{j}.data.shape == PS{j} and P{j}.data.dtype == PD{j}")
+        for j, (module, mode) in enumerate(modules):
+            ns[f"M{j}"] = module
+            checks.append(f"M{j}.training is {mode}")
+        tensors = [names[p] for p in positions]
+        inputs = tensors + [f"P{j}" for j in range(len(self.captured))]
+        lines.append(f"def fast(args):")
+        lines.append(f"    if not ({' and '.join(checks[:1])}):")
+        lines.append("        return MISS")
+        if args:
+            lines.append(f"    {', '.join(names)}, = args")
+        lines.append(f"    if not ({' and '.join(checks[1:])}):")
+        lines.append("        return MISS")
+        lines.append(f"    outs, res = forward({', '.join(f'{t}.data' for t in inputs)})")
+        results = []
+        for k in range(len(self.trace.outputs)):
+            if k in self.passthrough:
+                results.append(inputs[self.passthrough[k]])
+            elif k in self.ops:
+                results.append(f"node({k}, outs[{k}], ({''.join(t + ', ' for t in inputs)}), "
+                               f"res, args)")
+            else:
+                results.append(f"leaf(outs[{k}], DEV)")
+        lines.append(f"    return {_tree_source(self.trace.tree, results, ns)}")
+        exec(builtins.compile("\n".join(lines) + "\n", f"<guard of {self.owner.__name__}>", "exec"), ns)
+        self.fast = ns["fast"]
+        self.fast_source = "\n".join(lines)
+
+    def node(self, k: int, data, inputs: tuple, residuals: tuple, args, kwargs=None) -> Tensor:
+        """The graph node of differentiable output k: its VJP runs the generated backward."""
+        out = Tensor._leaf(data, self.device)
+        out.op = self.ops[k]
+        out.inputs = inputs
+        out.params = {"call": CallState(residuals, list(args), kwargs or {})}
+        out.requires_grad = True
+        out.scope = config.current_scope()
+        out._site = creation_site(3)
+        return out
+
+    def run(self, tensors: list[Tensor], args: list, kwargs: dict):
+        inputs = tensors + self.captured
+        outs, residuals = self.forward(*[t.data for t in inputs])
+        device = self.device
+        results = []
+        state = None
+        for k, data in enumerate(outs):
+            if k in self.passthrough:
+                results.append(inputs[self.passthrough[k]])
+                continue
+            out = Tensor._leaf(data, device)
+            op = self.ops.get(k)
+            if op is not None:
+                if state is None:
+                    state = {"call": CallState(residuals, args, kwargs)}
+                out.op = op
+                out.inputs = tuple(inputs)
+                out.params = state
+                out.requires_grad = True
+                out.scope = config.current_scope()
+                out._site = creation_site(3)
+            results.append(out)
+        return unflatten(self.trace.tree, results)
+
+
+MISS = object()  # a guard of the fast path failed
+
+
+def _tree_source(tree, results: list[str], ns: dict) -> str:
+    """The result structure as an expression (tuples and lists of tensors, constants)."""
+    kind, body = tree
+    if kind == "T":
+        return results[body]
+    if kind == "C" or kind not in (tuple, list):
+        name = f"R{len([k for k in ns if k.startswith('R')])}"
+        ns[name] = body if kind == "C" else None
+        if kind != "C":
+            ns["unflatten"], ns[name] = unflatten, tree
+            return f"unflatten({name}, [{', '.join(results)}])"
+        return name
+    items = [_tree_source(t, results, ns) for t in body]
+    if kind is list:
+        return f"[{', '.join(items)}]"
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+def _tuple(items) -> str:
+    items = list(items)
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+def _with_fallback(source: str, name: str, params: list[str]) -> str:
+    """Wrap a Python-float body: on overflow, 1/0 or a domain error, run the array version."""
+    lines = source.splitlines()
+    body = ["    try:"] + ["    " + line for line in lines[1:]]
+    body += ["    except (ArithmeticError, ValueError):  # NumPy gives inf/nan here instead",
+             f"        return {name}_xp({', '.join(f'_f64({p})' for p in params)})"]
+    return "\n".join([lines[0]] + body) + "\n"
+
+
+def _named_results(emitter: Emitter, results: list[str], inputs, grads, graph: Graph) -> list[str]:
+    """Give each input's gradient the name `d<input>` (one assignment where it is shared)."""
+    named = []
+    for text, t, grad in zip(results, inputs, grads):
+        if grad is None or text == "None":
+            named.append("None")
+            continue
+        want = "d" + graph.inputs[id(t)]
+        if text != want:
+            if want in emitter.used:
+                named.append(text)
+                continue
+            emitter.lines.append(f"{want} = {text}")
+            emitter.used.add(want)
+        named.append(want)
+    return named
+
+
+def _forward_nodes(outputs: list[Tensor], graph: Graph) -> list[Tensor]:
+    seen: dict[int, Tensor] = {}
+    stack = [graph.resolve(o) for o in outputs]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or id(t) in graph.inputs or t.op is None or graph.is_const(t):
+            continue
+        seen[id(t)] = t
+        stack.extend(graph.resolve(u) for u in t.inputs)
+    return list(seen.values())
+
+
+def _find_aliases(graph: Graph, trace: Trace) -> None:
+    """Captured tensors: whatever the trace reached that it did not make and that is not an
+    argument (module parameters, tensors of the enclosing scope), read at every call.
+    A leaf made in the trace by `.detach()` (as gg.value_and_grad does), or sharing the array of
+    an input or of a node made earlier, stands for that tensor: it is not a constant."""
+    arg_ids = {id(t) for t in trace.arg_leaves}
+    detached = trace.tape[1]
+    seen: dict[int, Tensor] = {}
+    stack = list(trace.outputs)
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen[id(t)] = t
+        if id(t) in detached:
+            stack.append(detached[id(t)][1])
+        if t.seq >= trace.start_seq:
+            stack.extend(t.inputs)
+    ordered = sorted(seen.values(), key=lambda t: t.seq)
+    known = _scope_names(trace.fn) if trace.fn is not None else {}
+    for index, t in enumerate(u for u in ordered if u.seq < trace.start_seq and id(u) not in arg_ids):
+        label = identifier(t.name or known.get(id(t)), f"p{index}")
+        while label in graph.inputs.values():
+            label += "_"
+        graph.inputs[id(t)] = label
+        trace.captured.append(t)
+    by_data: dict[int, Tensor] = {}
+    for t in trace.arg_leaves + trace.captured + trace.tape[0]:
+        by_data.setdefault(id(t.data), t)
+    for t in ordered:
+        if t.op is None and t.seq >= trace.start_seq:
+            source = detached[id(t)][1] if id(t) in detached else by_data.get(id(t.data))
+            if source is not None and source is not t and source.seq < t.seq:
+                graph.alias[id(t)] = source
+
+
+def _compiled_vjp(entry: Entry, k: int, g: Tensor, out: Tensor, *inputs: Tensor, call: CallState):
+    if not config.is_grad_enabled():
+        grads = entry.backward[k](*call.residuals, g.data)
+        device = entry.device
+        return tuple(None if grad is None else Tensor._leaf(grad, device) for grad in grads)
+    # grad of grad: differentiate the eager graph of the same call (what gg.compile replaced)
+    args = list(call.args)
+    for position, t in zip(entry.owner_positions, inputs[:entry.n_args]):
+        args[position] = t
+    result = entry.owner.fn(*args, **call.kwargs)
+    outs: list[Tensor] = []
+    flatten(result, outs)
+    found = symbolic_vjp(outs[k], g, {id(t) for t in inputs})
+    return tuple(found.get(id(t)) for t in inputs)
+
+
+class CompiledFunction:
+    """`gg.compile(fn)`: `fn` traced per input signature, run as generated code (see module doc)."""
+
+    def __init__(self, fn: Callable):
+        self.fn = fn
+        self.__name__ = getattr(fn, "__name__", "fn")
+        if self.__name__ == "<lambda>":
+            self.__name__ = "fn"
+        self.__doc__ = getattr(fn, "__doc__", None)
+        self.__wrapped__ = fn
+        try:
+            signature = inspect.signature(fn)
+            self._param_names = [p.name for p in signature.parameters.values()
+                                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            self._param_names = []
+        self._cache: dict = {}
+        self._last: Entry | None = None
+        self.traces: list[str] = []
+
+    def _key(self, args, kwargs):
+        tensors, positions, statics = [], [], []
+        for index, arg in enumerate(args):
+            if isinstance(arg, Tensor):
+                tensors.append(arg)
+                positions.append(index)
+                statics.append(None)
+            else:
+                statics.append(arg)
+        facts = tuple((t.data.shape, t.data.dtype, t.device.name, t.requires_grad) for t in tensors)
+        try:
+            key = (config.is_grad_enabled(), facts, tuple(statics), tuple(sorted(kwargs.items())),
+                   _module_modes(self.fn, args))
+            hash(key)
+        except TypeError as error:
+            raise TypeError(
+                f"compile({self.__name__}): arguments that are not Tensors become part of the "
+                f"cache key and must be hashable (numbers, strings, tuples); got {error}. Pass "
+                f"arrays as gg.tensor(...)") from error
+        return key, tensors, positions
+
+    def __call__(self, *args, **kwargs):
+        last = self._last
+        if last is not None and not kwargs:
+            result = last.fast(args)
+            if result is not MISS:
+                return result
+        args = [gg_tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+        key, tensors, positions = self._key(args, kwargs)
+        entry = self._cache.get(key)
+        if entry is None or not _captured_unchanged(entry):
+            reason = self._why(key)
+            names = [identifier(self._param_names[p] if p < len(self._param_names) else None,
+                                f"a{p}") for p in positions]
+            names = [t.name or n for t, n in zip(tensors, names)]
+            trace = run_trace(self.fn, self.__name__, args, positions, names, kwargs)
+            entry = Entry(self, trace, reason)
+            entry.owner_positions = positions
+            entry.key = key
+            entry.make_fast_call(args, positions, _modules(self.fn, args))
+            self._cache[key] = entry
+            self.traces.append(reason)
+        self._last = entry
+        return entry.run(tensors, args, kwargs)
+
+    def _why(self, key) -> str:
+        if not self._cache:
+            return "first call"
+        last = self._last.key if self._last is not None else next(iter(self._cache))
+        labels = ("grad mode", "tensor shapes/dtypes/devices/requires_grad", "non-tensor arguments",
+                  "keyword arguments", "train/eval mode of modules")
+        changed = [label for label, a, b in zip(labels, key, last) if a != b]
+        return "changed: " + (", ".join(changed) or "captured tensors' shapes or dtypes")
+
+    @property
+    def source(self) -> str:
+        """The generated code of the most recent signature (forward, then backward)."""
+        if self._last is None:
+            raise RuntimeError(f"compile({self.__name__}): not called yet, so nothing is traced")
+        return self._last.source
+
+    def cache_info(self) -> dict:
+        """How many traces ran and why each one did (first call, a changed shape, ...)."""
+        return {"traces": len(self.traces), "entries": len(self._cache), "reasons": list(self.traces)}
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+        self._last = None
+
+
+def _captured_unchanged(entry: Entry) -> bool:
+    for t, (shape, dtype) in zip(entry.captured, entry.captured_facts):
+        if t.data.shape != shape or t.data.dtype != dtype:
+            return False
+    return True
+
+
+def _scope_objects(fn):
+    """(name, value) for what `fn` (and the functions it wraps) can see: its closure and the
+    globals its code names; `functools.wraps` chains (gg.value_and_grad) are followed."""
+    seen = set()
+    while fn is not None and id(fn) not in seen:
+        seen.add(id(fn))
+        code = getattr(fn, "__code__", None)
+        if getattr(fn, "__self__", None) is not None:
+            yield "self", fn.__self__
+        if code is not None:
+            for name, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or ()):
+                try:
+                    yield name, cell.cell_contents
+                except ValueError:  # an empty cell
+                    continue
+            globals_ = getattr(fn, "__globals__", {})
+            for name in code.co_names:
+                if name in globals_:
+                    yield name, globals_[name]
+        fn = getattr(fn, "__wrapped__", None)
+
+
+def _module_modes(fn, args) -> tuple:
+    """Train/eval flags of the nn.Modules `fn` can see (closure, globals it names, arguments)."""
+    from ..nn.module import Module  # compile sits beside nn, not in the engine core
+
+    found = []
+    for value in list(args) + [v for _, v in _scope_objects(fn)]:
+        if isinstance(value, Module):
+            found.extend(m.training for m in value.modules())
+    return tuple(found)
+
+
+def _modules(fn, args) -> list:
+    """(module, training) for every nn.Module `fn` sees: the fast path's train/eval guards."""
+    from ..nn.module import Module
+
+    found = []
+    for value in list(args) + [v for _, v in _scope_objects(fn)]:
+        if isinstance(value, Module):
+            found.extend((m, m.training) for m in value.modules())
+    return found
+
+
+def _scope_names(fn) -> dict[int, str]:
+    """{id(tensor): the name `fn` knows it by} ('data', 'model.0.weight'), for the code."""
+    from ..nn.module import Module
+
+    names: dict[int, str] = {}
+    for name, value in _scope_objects(fn):
+        if isinstance(value, Tensor):
+            names.setdefault(id(value), name)
+        elif isinstance(value, Module):
+            for pname, param in value.named_parameters():
+                names.setdefault(id(param), f"{name}.{pname}")
+    return names
+
+
+def gg_tensor(array) -> Tensor:
+    return Tensor._leaf(array, _cpu())
+
+
+def _cpu():
+    from ..backend import CPU
+
+    return CPU
+
+
+def compile(fn: Callable | None = None) -> CompiledFunction | Callable:  # noqa: A001 (gg.compile)
+    """Trace `fn` on its first call and run generated forward and backward code afterwards.
+
+    Why: the eager engine pays Python for every node; the compiled function pays it once per
+    input signature. `.source` shows the code, `.cache_info()` says how often it retraced.
+    """
+    if fn is None:
+        return compile
+    return CompiledFunction(fn)
+
+
+__all__ = ["compile", "CompiledFunction", "symbolic_vjp"]
