@@ -22,6 +22,7 @@ from .tensor import Tensor
 PRIMITIVES: dict[str, Primitive] = {}
 _grad_enabled = config.is_grad_enabled
 _current_scope = config.current_scope
+_expanding = config.is_expanding_composites
 
 
 class Primitive:
@@ -161,17 +162,19 @@ def apply(op: Primitive, args: tuple, params) -> Tensor:
             f"(at {user_site()}): {error}"
         ) from error
     out = _new_node(data, device)
-    if op.vjp is None or not _grad_enabled():
+    if not _grad_enabled():
         return out
+    if op.vjp is None:
+        return _link_for_drawing(out, op, args, params) if _expanding() else out
     if op.nondiff:
         if not _any_differentiable_requires_grad(args, op.nondiff):
-            return out
+            return _link_for_drawing(out, op, args, params) if _expanding() else out
     else:
         for t in args:
             if t.requires_grad:
                 break
         else:
-            return out
+            return _link_for_drawing(out, op, args, params) if _expanding() else out
     out.op = op
     out.inputs = args
     out.params = params
@@ -180,6 +183,19 @@ def apply(op: Primitive, args: tuple, params) -> Tensor:
     # apply is called only by Primitive.__call__ and Tensor's operators: the frame three up is
     # their caller (a site inside graphgrad walks on to the user's code)
     out._site = creation_site(3)
+    return out
+
+
+def _link_for_drawing(out: Tensor, op: Primitive, args: tuple, params) -> Tensor:
+    """Under `expand_composites()` a gate that carries no gradient (`-target` inside a loss,
+    the padding of an image inside conv) is still linked to its inputs, so the drawing shows
+    the user's named inputs instead of an anonymous constant. It stays `requires_grad=False`:
+    the backward sweep never enters it."""
+    out.op = op
+    out.inputs = args
+    out.params = params
+    out.scope = _current_scope()
+    out._site = creation_site(4)
     return out
 
 
