@@ -163,18 +163,18 @@ def apply(op: Primitive, args: tuple, params) -> Tensor:
         ) from error
     out = _new_node(data, device)
     if not _grad_enabled():
-        return out
+        return out if _tracer is None else _tracer.record(out, op, args, params)
     if op.vjp is None:
-        return _link_for_drawing(out, op, args, params) if _expanding() else out
+        return _unrecorded(out, op, args, params)
     if op.nondiff:
         if not _any_differentiable_requires_grad(args, op.nondiff):
-            return _link_for_drawing(out, op, args, params) if _expanding() else out
+            return _unrecorded(out, op, args, params)
     else:
         for t in args:
             if t.requires_grad:
                 break
         else:
-            return _link_for_drawing(out, op, args, params) if _expanding() else out
+            return _unrecorded(out, op, args, params)
     out.op = op
     out.inputs = args
     out.params = params
@@ -183,7 +183,14 @@ def apply(op: Primitive, args: tuple, params) -> Tensor:
     # apply is called only by Primitive.__call__ and Tensor's operators: the frame three up is
     # their caller (a site inside graphgrad walks on to the user's code)
     out._site = creation_site(3)
-    return out
+    return out if _tracer is None else _tracer.record(out, op, args, params)
+
+
+def _unrecorded(out: Tensor, op: Primitive, args: tuple, params) -> Tensor:
+    """The result of a gate that carries no gradient: linked only for drawing or tracing."""
+    if _expanding():
+        _link_for_drawing(out, op, args, params)
+    return out if _tracer is None else _tracer.record(out, op, args, params)
 
 
 def _link_for_drawing(out: Tensor, op: Primitive, args: tuple, params) -> Tensor:
@@ -195,7 +202,7 @@ def _link_for_drawing(out: Tensor, op: Primitive, args: tuple, params) -> Tensor
     out.inputs = args
     out.params = params
     out.scope = _current_scope()
-    out._site = creation_site(4)
+    out._site = creation_site(5)
     return out
 
 
@@ -208,6 +215,10 @@ def _any_differentiable_requires_grad(args: tuple, nondiff: frozenset) -> bool:
 
 _new_node = Tensor._leaf
 _tensor_module._apply = apply  # Tensor's operators call it directly
+# While graphgrad.compile traces (in any thread) its tracer is set here: `record(out, op, args,
+# params)` links every result into the trace, also where no gradient is needed. The core does not
+# import the compile package; the hot path pays one global lookup when nothing is traced.
+_tracer = None
 
 
 def _raise_not_floating(op: Primitive, x: Tensor) -> None:

@@ -126,6 +126,8 @@ class Tensor:
         return self.data.shape[0]
 
     def item(self) -> float:
+        if _tracer is not None:
+            _tracer.read(self, "item")
         if self.size != 1:
             raise ValueError(f"item(): only a tensor with one element converts, this one has shape {self.shape}")
         return to_numpy(self.data).reshape(()).item()
@@ -135,6 +137,8 @@ class Tensor:
         return np.asarray(to_numpy(self.data))
 
     def tolist(self):
+        if _tracer is not None:
+            _tracer.read(self, "tolist")
         return self.numpy().tolist()
 
     def __array__(self, dtype=None, copy=None):
@@ -142,6 +146,8 @@ class Tensor:
         return array.astype(dtype) if dtype is not None else array
 
     def __bool__(self) -> bool:
+        if _tracer is not None:
+            _tracer.read(self, "__bool__")
         if self.size != 1:
             raise ValueError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
@@ -149,9 +155,13 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self) -> float:
+        if _tracer is not None:
+            _tracer.read(self, "__float__")
         return float(self.item())
 
     def __int__(self) -> int:
+        if _tracer is not None:
+            _tracer.read(self, "__int__")
         return int(self.item())
 
     # ----- graph facts -------------------------------------------------------------------------
@@ -170,6 +180,8 @@ class Tensor:
         """The same values as a new leaf, cut from the graph (shares the array)."""
         t = Tensor._leaf(self.data, self.device)
         t.name = self.name
+        if _tracer is not None:
+            _tracer.detached(t, self)
         return t
 
     def retain_grad(self) -> Tensor:
@@ -420,6 +432,10 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False,
 # The hot operators call the primitive application directly (one Python call less per gate);
 # graphgrad.primitive sets `_apply` when it is defined.
 _apply = None
+# Set by graphgrad.compile while a trace runs in any thread (the core never imports it):
+# `read(tensor, method)` raises ConcretizationError in the tracing thread (control flow may not
+# read values), `detached(copy, original)` notes that a `.detach()` copy stands for its original.
+_tracer = None
 
 from . import ops as _ops  # ops need Tensor defined first
 from . import autodiff as _autodiff

@@ -134,6 +134,7 @@ def fit(
     callback: Callable[[int, History], None] | None = None,
     workers: int | None = None,  # N: data-parallel on N Ray workers (graphgrad.distributed.fit)
     address: str | None = None,  # with workers: the Ray cluster to join ("auto"); default local
+    compile: bool = False,  # run the forward + loss step as gg.compile'd code (docs/compile.md)
 ) -> History:
     """Train for `epochs` passes over `train`; return the per-epoch `History`.
 
@@ -144,7 +145,12 @@ def fit(
     a `FloatingPointError` naming the epoch, step and loss, after putting back the weights and
     optimizer state that gave the last finite loss (from before the last step). The learning rate is blamed (the lecture: "training fails? perhaps
     the learning rate is too large") only when the loss grew before it went non-finite.
+    ``compile=True`` traces the forward and loss once per batch shape and train/eval mode and
+    runs generated code after that (the same losses as eager mode, to rounding).
     """
+    if compile and (workers is not None or address is not None):
+        raise ValueError("fit: compile=True runs in this process; it does not combine with "
+                         "workers= or address= (leave compile off for data-parallel training)")
     if workers is not None or address is not None:  # the same loop on Ray, docs/distributed.md
         from graphgrad.distributed import fit as fit_distributed
 
@@ -155,6 +161,7 @@ def fit(
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
     loss_fn = loss_fn or _default_loss()
+    forward = _step_forward(model, loss_fn, compile)
     loader = _as_loader(train, batch_size, seed)
     if len(loader) == 0:
         raise ValueError(
@@ -176,8 +183,7 @@ def fit(
             total_loss, total_correct, seen = 0.0, 0.0, 0
             for step, batch in enumerate(loader):
                 x, *targets = batch
-                out = model(Tensor(x))
-                loss = loss_fn(out, *targets)
+                out, loss = forward(Tensor(x), *targets)
                 value = float(loss.item())
                 guard.check(value, epoch, step)
                 optimizer.zero_grad()
@@ -211,6 +217,19 @@ def fit(
             bar.close()
         model.train()
     return history
+
+
+def _step_forward(model, loss_fn: Callable, compiled: bool) -> Callable:
+    """`(x, *targets) -> (model output, loss)`; compiled, one graph node per output."""
+    def fit_step(x, *targets):
+        out = model(x)
+        return out, loss_fn(out, *targets)
+
+    if not compiled:
+        return fit_step
+    from graphgrad.compile import compile as compile_fn  # beside train, not in the engine core
+
+    return compile_fn(fit_step)
 
 
 class _FiniteGuard:

@@ -35,16 +35,19 @@ def add_parser(subparsers) -> None:
                         help=f"training epochs (default {DEFAULT_EPOCHS})")
     parser.add_argument("--seed", type=int, default=0, help="seed of weights and batches")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--compile", action="store_true",
+                        help="train with the forward + loss step compiled (gg.compile)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    run_demo(Path(args.out), epochs=args.epochs, seed=args.seed, progress=not args.no_progress)
+    run_demo(Path(args.out), epochs=args.epochs, seed=args.seed, progress=not args.no_progress,
+             compile=args.compile)
     return 0
 
 
 def train_lenet(epochs: int = DEFAULT_EPOCHS, seed: int = 0, progress: bool = True,
-                batch_size: int = 32, lr: float = 0.05):
+                batch_size: int = 32, lr: float = 0.05, compile: bool = False):
     """The demo's training run: (model, history, data). Deterministic for a given seed."""
     from graphgrad import optim
     from graphgrad.data import load_digits
@@ -58,7 +61,7 @@ def train_lenet(epochs: int = DEFAULT_EPOCHS, seed: int = 0, progress: bool = Tr
     schedule = optim.CosineDecay(optimizer, total=epochs, min_factor=0.02)
     history = fit(model, optimizer, (data.x_train, data.y_train), epochs=epochs,
                   val=(data.x_test, data.y_test), batch_size=batch_size, seed=seed,
-                  schedule=schedule, progress=progress)
+                  schedule=schedule, progress=progress, compile=compile)
     return model, history, data
 
 
@@ -108,7 +111,7 @@ def _draw_sigmoid_circuit(out: Path) -> str:
 
 
 def run_demo(out: Path, epochs: int = DEFAULT_EPOCHS, seed: int = 0, progress: bool = True,
-             figures: bool = True) -> dict:
+             figures: bool = True, compile: bool = False) -> dict:
     """Train, evaluate, and write every output; returns the figures as a dict."""
     from graphgrad.atomic import atomic_write_bytes
     from graphgrad.io import save
@@ -121,14 +124,15 @@ def run_demo(out: Path, epochs: int = DEFAULT_EPOCHS, seed: int = 0, progress: b
     from graphgrad.nn import LeNet
 
     initial_kernels = LeNet(rng=seed).conv1.weight.numpy()
-    model, history, data = train_lenet(epochs=epochs, seed=seed, progress=progress)
+    model, history, data = train_lenet(epochs=epochs, seed=seed, progress=progress,
+                                       compile=compile)
     train_seconds = time.perf_counter() - start
     scores = predict(model, data.x_test)
     predictions = scores.argmax(axis=1)
     test_accuracy = float(np.mean(predictions == data.y_test))
     print(f"test accuracy: {test_accuracy:.4f} ({int(np.sum(predictions == data.y_test))}/"
           f"{len(data.y_test)} held-out digits, stratified 20% split, seed 0) after {epochs} "
-          f"epochs in {train_seconds:.1f} s")
+          f"epochs in {train_seconds:.1f} s{' (compiled step)' if compile else ''}")
 
     notes = []
     if figures:

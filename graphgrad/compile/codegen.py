@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..composites.dropout import dropout_mask
 from ..primitive import PRIMITIVES
 from ..tensor import Tensor
 
@@ -36,7 +37,7 @@ FLOAT = {
 }
 FLOAT_NAMESPACE = {"exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos,
                    "pow": math.pow, "_f64": np.float64}
-RANDOM_OPS: set[int] = set()  # ids of primitives that draw random numbers: never folded or shared
+RANDOM_OPS: set[int] = {id(dropout_mask)}  # ops drawing random numbers: never folded or shared
 
 
 def identifier(name: str | None, fallback: str) -> str:

@@ -3,8 +3,9 @@
 While a trace runs, every primitive application is linked into the graph, even when no input
 requires grad, when `no_grad()` is on, or when the op has no VJP (comparisons): the generated code
 must recompute all of it from the inputs at every call, never reuse a value of the first call.
-The engine core has no tracing hook yet, so the switch is installed from here while a trace runs
-(see `_install`); calls from threads that are not tracing pass straight through.
+The core calls the tracer set in `graphgrad.primitive._tracer` and `graphgrad.tensor._tracer`
+while any trace runs (see `_install`); calls from threads that are not tracing pass straight
+through.
 """
 
 from __future__ import annotations
@@ -31,75 +32,59 @@ class ConcretizationError(GraphgradError, RuntimeError):
     """A traced function read a tensor's value in Python (`if x.item() > 0`, `bool(x)`)."""
 
 
-def _concrete(method_name: str):
-    original = getattr(Tensor, method_name)
+class _Tracer:
+    """What the core calls while a trace runs somewhere; it acts only in the tracing thread."""
 
-    def guarded(self, *args, **kwargs):
+    @staticmethod
+    def tracing() -> bool:
+        """Whether this thread is tracing (dropout restores its generator after the trace)."""
+        return _tracing.get() is not None
+
+    @staticmethod
+    def record(out: Tensor, op, args: tuple, params) -> Tensor:
+        """Link `out` even where the engine would not (no grad needed, `no_grad()`, no VJP)."""
+        if _tracing.get() is None:
+            return out
+        if out.op is None:  # still part of the code: recomputed at every call
+            out.op = op
+            out.inputs = args
+            out.params = params
+        tape = _tape.get()
+        if tape is not None:
+            tape[0].append(out)
+        return out
+
+    @staticmethod
+    def read(tensor: Tensor, method_name: str) -> None:
         traced = _tracing.get()
         if traced is not None:
             raise ConcretizationError(
                 f"compile({traced}): {method_name}() reads the value of a tensor of shape "
-                f"{self.shape} while tracing (at {user_site(1)}). The compiled code runs without "
+                f"{tensor.shape} while tracing (at {user_site(2)}). The compiled code runs without "
                 f"Python in between, so control flow cannot depend on values: use gg.where(cond, "
                 f"a, b) for value-dependent choices, pass the value as a plain Python argument "
                 f"(it becomes part of the cache key), or call the function without gg.compile")
-        return original(self, *args, **kwargs)
 
-    guarded.__wrapped__ = original
-    guarded.__name__ = original.__name__
-    guarded.__doc__ = original.__doc__
-    return guarded
+    @staticmethod
+    def detached(copy: Tensor, original: Tensor) -> None:
+        tape = _tape.get()
+        if tape is not None and _tracing.get() is not None:
+            tape[1][id(copy)] = (copy, original)
 
 
-_CONCRETE = ("item", "__bool__", "__float__", "__int__", "tolist")
+_TRACER = _Tracer()
 _lock = threading.Lock()
 _active = 0
-_saved: dict = {}
-
-
-def _traced_apply(op, args, params):
-    """Apply `op` and, while tracing, link the result even where the engine would not."""
-    if _tracing.get() is None:
-        return _saved["apply"](op, args, params)
-    for arg in args:
-        if not isinstance(arg, Tensor):
-            args = _primitive_module._with_constants(op, args)
-            break
-    out = _saved["apply"](op, args, params)
-    if out.op is None:  # no grad needed (or no_grad(), or no VJP): still part of the code
-        out.op = op
-        out.inputs = args
-        out.params = params
-    tape = _tape.get()
-    if tape is not None:
-        tape[0].append(out)
-    return out
-
-
-def _traced_detach(self):
-    copy = _saved["detach"](self)
-    tape = _tape.get()
-    if tape is not None:
-        tape[1][id(copy)] = (copy, self)
-    return copy
 
 
 @contextlib.contextmanager
 def _install():
-    """Route primitive application and value reads through the tracing checks (nestable)."""
+    """Switch the core's tracing checks on while any trace runs (nestable, thread-safe)."""
     global _active
     with _lock:
         if _active == 0:
-            _saved["apply"] = _primitive_module.apply
-            _primitive_module.apply = _traced_apply
-            _tensor_module._apply = _traced_apply
-            for name in _CONCRETE:
-                _saved[name] = Tensor.__dict__[name]
-                setattr(Tensor, name, _concrete(name))
-            _saved["detach"] = Tensor.__dict__["detach"]
-            Tensor.detach = _traced_detach
-            from . import routes as _random
-            _random.install(_saved)
+            _primitive_module._tracer = _TRACER
+            _tensor_module._tracer = _TRACER
         _active += 1
     try:
         yield
@@ -107,12 +92,8 @@ def _install():
         with _lock:
             _active -= 1
             if _active == 0:
-                _primitive_module.apply = _saved["apply"]
-                _tensor_module._apply = _saved["apply"]
-                for name in _CONCRETE + ("detach",):
-                    setattr(Tensor, name, _saved[name])
-                from . import routes as _random
-                _random.uninstall(_saved)
+                _primitive_module._tracer = None
+                _tensor_module._tracer = None
 
 
 @dataclass

@@ -9,7 +9,9 @@
 the evaluation output. "scale_at_test" is the notes' "after training, scale W to compensate";
 "inverted" (PyTorch's) does the scaling while training, so evaluation costs nothing. Randomness
 comes only from an explicit `generator` (numpy.random.Generator) or `seed`: runs are reproducible.
-The mask is a constant of the graph: the gradient is g * mask (/ (1 - p)).
+The mask is the output of `dropout_mask`, a gate with no gradient (the gradient is
+g * mask (/ (1 - p))): drawn when the gate runs, so gg.compile's generated code draws a fresh
+mask at every call instead of freezing the first one.
 """
 
 from __future__ import annotations
@@ -17,10 +19,23 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import random_generator
+from .. import tensor as _tensor_module
 from ..errors import ShapeError
+from ..primitive import primitive
 from ..tensor import Tensor
 
 MODES = ("inverted", "scale_at_test")
+
+
+def _mask_forward(xp, x, *, p: float, scale: float, generator, seed):
+    rng = generator if generator is not None else random_generator(seed)
+    keep = rng.random(tuple(x.shape)) >= p
+    mask = xp.asarray(keep.astype(np.float64) * scale)
+    return xp.astype(mask, x.dtype)
+
+
+dropout_mask = primitive("dropout_mask", symbol="mask", forward=_mask_forward, vjp=None,
+                         register=False, doc="dropout's random keep-mask, drawn at every call")
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, mode: str = "inverted",
@@ -39,12 +54,17 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, mode: str = "inver
         return x
     if generator is not None and seed is not None:
         raise ShapeError("dropout: give either a generator or a seed, not both")
-    rng = generator if generator is not None else random_generator(seed)
-    keep = rng.random(x.shape) >= p
     scale = 1.0 / (1.0 - p) if mode == "inverted" else 1.0
-    mask = x.device.asarray(keep.astype(np.float64) * scale)
-    mask = x.device.xp.astype(mask, x.data.dtype)
-    return x * Tensor._leaf(mask, x.device)
+    tracer = _tensor_module._tracer
+    # gg.compile's trace runs the gate once and the generated code draws this call's mask again:
+    # the generator goes back to where it was, so a call draws once, as in eager mode
+    state = generator.bit_generator.state if generator is not None and tracer is not None \
+        and tracer.tracing() else None
+    try:
+        return x * dropout_mask(x, p=p, scale=scale, generator=generator, seed=seed)
+    finally:
+        if state is not None:
+            generator.bit_generator.state = state
 
 
-__all__ = ["dropout", "MODES"]
+__all__ = ["dropout", "dropout_mask", "MODES"]

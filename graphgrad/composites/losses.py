@@ -12,12 +12,26 @@ from ..ops import equal, exp, log, maximum, mean
 from ..ops import sum as reduce_sum
 from ..ops.elementwise import abs as elementwise_abs
 from ..ops.elementwise import where_defined
-from ..primitive import constant_like
+from ..primitive import constant_like, primitive
 from ..tensor import Tensor
 from .activations import log_softmax
 from .composite import composite
 
 _REDUCTIONS = ("mean", "sum", "none")
+
+
+def _one_hot_forward(xp, labels, *, classes: int, dtype):
+    if labels.size and (int(xp.min(labels)) < 0 or int(xp.max(labels)) >= classes):
+        raise ValueError(f"cross_entropy: labels must lie in [0, {classes - 1}] for {classes} "
+                         f"classes")
+    axis_shape = (1, classes) + (1,) * (labels.ndim - 1)
+    hits = xp.expand_dims(labels, axis=1) == xp.reshape(xp.arange(classes), axis_shape)
+    return xp.astype(hits, dtype)
+
+
+# a gate, not a constant made on the host: gg.compile's generated code uses each batch's labels
+one_hot = primitive("one_hot", symbol="one-hot", forward=_one_hot_forward, vjp=None,
+                    register=False, doc="integer labels (N, *d) as one-hot rows (N, C, *d)")
 
 
 def _reduce(values: Tensor, reduction: str, op: str) -> Tensor:
@@ -50,8 +64,10 @@ def _target_distribution(logits: Tensor, targets) -> Tensor:
             f"cross_entropy: labels must lie in [0, {classes - 1}] for {classes} classes; "
             f"got values from {labels.min()} to {labels.max()}"
         )
-    one_hot = np.eye(classes, dtype=dtype_name(logits.dtype))[labels]      # (N, *d, C)
-    return constant_like(np.ascontiguousarray(np.moveaxis(one_hot, -1, 1)), logits)
+    if isinstance(targets, Tensor) and targets.device is logits.device:
+        return one_hot(targets, classes=classes, dtype=logits.data.dtype)
+    rows = np.eye(classes, dtype=dtype_name(logits.dtype))[labels]      # (N, *d, C)
+    return constant_like(np.ascontiguousarray(np.moveaxis(rows, -1, 1)), logits)
 
 
 def _cross_entropy(logits: Tensor, targets, reduction: str = "mean") -> Tensor:

@@ -113,14 +113,26 @@ def norm(x: Tensor, p: float = 2, axis=None, keepdims: bool = False) -> Tensor:
     return _root(sum(powered, axis=axis, keepdims=keepdims), 1.0 / p)
 
 
+def _shift_forward(xp, x, *, axis):
+    peak = xp.max(x, axis=axis, keepdims=True)
+    return xp.where(xp.isfinite(peak), peak, xp.zeros_like(peak))  # rows of -inf: -inf, not nan
+
+
+# a gate without gradient rather than a constant: computed from each call's input (so code that
+# gg.compile generates shifts by this call's max, not the first call's)
+_logsumexp_shift = primitive("logsumexp_shift", symbol="max (held)", forward=_shift_forward,
+                             vjp=None, register=False,
+                             doc="logsumexp's shift: the max, held constant, 0 where not finite")
+
+
 def logsumexp(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) over `axis` without overflow: the max is taken out first. It is held
     constant (its gradient terms cancel exactly), so the gradient is softmax(x)."""
     axes = normalize_axis(axis, x.ndim, "logsumexp")
-    peak = max(x, axis=axes, keepdims=True).detach()
-    xp = peak.device.xp
-    peak = Tensor._leaf(xp.where(xp.isfinite(peak.data), peak.data, xp.zeros_like(peak.data)),
-                        peak.device)  # rows of -inf give -inf, not nan
+    if x.size == 0:
+        raise ShapeError(f"logsumexp: the tensor of shape {x.shape} is empty, so it has no "
+                         f"maximum to shift by; give a tensor with at least one element")
+    peak = _logsumexp_shift(x, axis=axes)
     total = log(sum(exp(x - peak), axis=axes, keepdims=True)) + peak
     return total if keepdims else squeeze(total, axes)
 
