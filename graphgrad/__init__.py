@@ -31,10 +31,42 @@ from .testing import gradcheck, gradgradcheck, numerical_grad
 
 __version__ = "0.1.0"
 
-# --- models and training (issue 5): gg.nn, gg.optim, gg.data, gg.train, gg.save / gg.load -------
-from . import data, nn, optim, train  # built on the engine above
+# Models and training (gg.nn, gg.optim, gg.data, gg.train, gg.save / gg.load), built on the engine.
+from . import data, nn, optim, train
 from .io import CheckpointError, load, save
 
-# --- the visualizer (issue 4): gg.viz.draw, gg.viz.save, gg.viz.animate_backward, ... -----------
-# graphgrad.viz imports Graphviz, networkx and matplotlib only when a drawing function runs.
+# The visualizer (gg.viz.draw, ...): Graphviz, networkx and matplotlib load only when it draws.
 from . import viz
+
+# `from graphgrad import *` must leave Python's built-ins alone, so sum, max, min, abs, all, any,
+# pow and compile are left out here: they stay reachable as gg.sum, gg.max, ...
+__all__ = [
+    # engine
+    "Device", "PRIMITIVES", "Primitive", "Tensor", "backward", "get_device", "grad", "primitive",
+    "tensor", "value_and_grad",
+    # settings
+    "config", "default_dtype", "enable_grad", "expand_composites", "get_default_dtype",
+    "get_num_threads", "name_scope", "no_grad", "num_threads", "set_default_dtype",
+    "set_grad_enabled", "set_num_threads",
+    # errors
+    "BackwardError", "CheckpointError", "DeviceError", "DtypeError", "GraphFreedError",
+    "GraphgradError", "ShapeError",
+    # tensor factories
+    "arange", "full", "ones", "ones_like", "randn", "zeros", "zeros_like",
+    # primitive ops
+    "add", "argmax", "argmin", "astype", "broadcast_to", "clamp", "clip", "concatenate", "cos",
+    "div", "equal", "exp", "expand_dims", "flatten", "fold", "getitem", "greater",
+    "greater_equal", "less", "less_equal", "log", "logsumexp", "matmul", "maximum", "mean",
+    "minimum", "mul", "neg", "norm", "not_equal", "pad", "reciprocal", "reshape", "sin", "sqrt",
+    "squeeze", "stack", "std", "sub", "sum_to", "swapaxes", "transpose", "unfold", "var", "where",
+    # composite ops
+    "COMPOSITES", "avg_pool2d", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "conv1d", "conv2d", "conv_output_shape", "conv_transpose2d", "cross_entropy", "dropout",
+    "local_conv2d", "log_softmax", "lp_pool2d", "lp_pool_channels", "max_pool2d",
+    "max_pool_channels", "maxout", "mse_loss", "relu", "sigmoid", "softmax", "tanh",
+    "tiled_conv2d",
+    # gradient checks
+    "gradcheck", "gradgradcheck", "numerical_grad",
+    # models, training, checkpoints, drawing
+    "data", "load", "nn", "optim", "save", "train", "viz",
+]

@@ -1,7 +1,10 @@
-"""Ambient state, all of it: ContextVars behind context managers.
+"""Ambient state, all of it: process-wide defaults, with ContextVars as scoped overrides.
 
 Nothing else in graphgrad keeps global switches, and library code never reads environment
-variables. ContextVars make the switches thread- and asyncio-safe.
+variables. ContextVars make the context-manager overrides thread- and asyncio-safe. The plain
+setters (`set_default_dtype`, `set_num_threads`) change a process-wide default instead, as in
+PyTorch: some ipykernel versions run each notebook cell in a fresh context and would drop a
+setting stored only in a ContextVar.
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ class Scope(NamedTuple):
 _grad_enabled: ContextVar[bool] = ContextVar("graphgrad_grad_enabled", default=True)
 _expand_composites: ContextVar[bool] = ContextVar("graphgrad_expand_composites", default=False)
 _scope: ContextVar[tuple[Scope, ...]] = ContextVar("graphgrad_scope", default=())
-_default_dtype: ContextVar[str] = ContextVar("graphgrad_default_dtype", default="float32")
-_num_threads: ContextVar[int | None] = ContextVar("graphgrad_num_threads", default=None)
+_UNSET = object()  # a ContextVar holding this defers to the process-wide default
+_default_dtype: ContextVar = ContextVar("graphgrad_default_dtype", default=_UNSET)
+_num_threads: ContextVar = ContextVar("graphgrad_num_threads", default=_UNSET)
+_process_defaults: dict[str, object] = {"dtype": "float32", "threads": None}
 _scope_ids = itertools.count(1)
 
 is_grad_enabled = _grad_enabled.get
@@ -55,8 +60,21 @@ def enable_grad():
     return _set(_grad_enabled, True)
 
 
-def set_grad_enabled(enabled: bool):
-    return _set(_grad_enabled, bool(enabled))
+class set_grad_enabled:
+    """Turn graph recording on or off, as a call or as a context manager (as in PyTorch).
+
+    `gg.set_grad_enabled(False)` on its own line takes effect at once for the calling thread
+    (and asyncio task); `with gg.set_grad_enabled(False): ...` restores the previous mode on exit.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self._token = _grad_enabled.set(bool(enabled))
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        _grad_enabled.reset(self._token)
 
 
 def expand_composites(enabled: bool = True):
@@ -79,24 +97,47 @@ def name_scope(name: str, kind: str = "module", label: str = "") -> Iterator[Sco
         _scope.reset(token)
 
 
-get_default_dtype = _default_dtype.get  # -> str: "float32" or "float64"
+def _current(var: ContextVar, key: str):
+    """The innermost context-manager override, else the process-wide default."""
+    value = var.get()
+    return _process_defaults[key] if value is _UNSET else value
+
+
+def _set_default(var: ContextVar, key: str, value) -> None:
+    """Change the process-wide default; inside an override block, that block sees it at once too
+    (and the override's own value returns when the block exits)."""
+    _process_defaults[key] = value
+    if var.get() is not _UNSET:
+        var.set(value)
+
+
+def _dtype_name(dtype, caller: str) -> str:
+    if str(dtype) not in ("float32", "float64"):
+        raise ValueError(f"{caller}: expected 'float32' or 'float64', got {dtype!r}")
+    return str(dtype)
+
+
+def get_default_dtype() -> str:
+    """The dtype of tensors made from Python floats: "float32" or "float64"."""
+    return _current(_default_dtype, "dtype")
 
 
 def set_default_dtype(dtype: str) -> None:
-    """Dtype of tensors made from Python floats (float32 by default, as in PyTorch and JAX)."""
-    if str(dtype) not in ("float32", "float64"):
-        raise ValueError(f"set_default_dtype: expected 'float32' or 'float64', got {dtype!r}")
-    _default_dtype.set(str(dtype))
+    """Dtype of tensors made from Python floats (float32 by default, as in PyTorch and JAX).
+
+    Process-wide, so it survives notebook cells; `with gg.default_dtype(...)` overrides it locally.
+    """
+    _set_default(_default_dtype, "dtype", _dtype_name(dtype, "set_default_dtype"))
 
 
 def default_dtype(dtype: str):
-    """Context manager form of `set_default_dtype`."""
-    if str(dtype) not in ("float32", "float64"):
-        raise ValueError(f"default_dtype: expected 'float32' or 'float64', got {dtype!r}")
-    return _set(_default_dtype, str(dtype))
+    """Context manager form of `set_default_dtype`: an override for the block only."""
+    return _set(_default_dtype, _dtype_name(dtype, "default_dtype"))
 
 
-requested_threads = _num_threads.get  # -> int | None (None: one thread per available core)
+def requested_threads() -> int | None:
+    """Threads asked for by `set_num_threads` / `num_threads` (None: one per available core)."""
+    return _current(_num_threads, "threads")
 
 
 def _thread_count(count, caller: str) -> int | None:
@@ -110,12 +151,12 @@ def _thread_count(count, caller: str) -> int | None:
 def set_num_threads(count: int | None) -> None:
     """Threads graphgrad's NumPy conv kernels run on (as `torch.set_num_threads`).
 
-    None, the default, means one per core this process may run on. Like every switch here it
-    holds for the calling thread (and asyncio task); `gg.get_num_threads()` tells the value.
+    None, the default, means one per core this process may run on. Process-wide, as PyTorch's;
+    `with gg.num_threads(n)` overrides it locally; `gg.get_num_threads()` tells the value.
     """
-    _num_threads.set(_thread_count(count, "set_num_threads"))
+    _set_default(_num_threads, "threads", _thread_count(count, "set_num_threads"))
 
 
 def num_threads(count: int | None):
-    """Context manager form of `set_num_threads`: `with gg.num_threads(1): ...`."""
+    """Context manager form of `set_num_threads`: `with gg.num_threads(1): ...` (block only)."""
     return _set(_num_threads, _thread_count(count, "num_threads"))

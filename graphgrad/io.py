@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .atomic import atomic_write
+from .errors import GraphgradError
 
 __all__ = ["DEFAULT_MAX_BYTES", "CheckpointError", "load", "save"]
 
@@ -52,7 +53,7 @@ _DAMAGE = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, E
 _DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same state always gives the same bytes
 
 
-class CheckpointError(ValueError):
+class CheckpointError(GraphgradError, ValueError):
     """A checkpoint cannot be written or read (pickled content, truncation, shape mismatch)."""
 
 

@@ -19,11 +19,13 @@ import os
 import runpy
 import sys
 
+from ..errors import GraphgradError
+
 FUNCTIONS = ("graph", "build", "main")
 SUFFIXES = ("svg", "png", "pdf", "dot", "gv", "jpg", "gif")
 
 
-class RenderTargetError(ValueError):
+class RenderTargetError(GraphgradError, ValueError):
     """The render target could not be found or did not give something drawable."""
 
 

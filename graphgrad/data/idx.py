@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from graphgrad.atomic import atomic_write_bytes
+from graphgrad.errors import GraphgradError
 
 __all__ = ["IDXError", "load_mnist", "read_idx", "write_idx"]
 
@@ -29,7 +30,7 @@ IDX_TYPES = {
 _TYPE_OF = {dtype.newbyteorder("="): code for code, dtype in IDX_TYPES.items()}
 
 
-class IDXError(ValueError):
+class IDXError(GraphgradError, ValueError):
     """A file is not a well-formed IDX file."""
 
 

@@ -22,12 +22,13 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import config
+from ..errors import GraphgradError
 from ..graph import ancestors
 from ..tensor import Tensor
 from ..train import probabilities
 
 
-class ModelError(ValueError):
+class ModelError(GraphgradError, ValueError):
     """A model, input or layer name the inspection functions cannot use."""
 
 

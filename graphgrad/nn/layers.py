@@ -61,6 +61,20 @@ def _pair(value, name: str) -> tuple[int, int]:
     raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
 
 
+def _conv_padding(padding, kernel, dilation, stride):
+    """Conv2d's padding: whatever `gg.conv2d` accepts (an int, a pair, ((top, bottom), (left,
+    right)), "same" or "valid"), checked now so a bad value fails at the constructor line.
+    Strings are kept as given (the output size then follows the input, as in PyTorch)."""
+    from graphgrad.backend.window_arrays import normalize_padding
+
+    pairs = normalize_padding(padding, 2, kernel, dilation, stride, "Conv2d")
+    if isinstance(padding, str):
+        return padding
+    if all(lo == hi for lo, hi in pairs):
+        return pairs[0][0], pairs[1][0]
+    return pairs
+
+
 def _positive(value: int, name: str, layer: str) -> int:
     if not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
@@ -122,8 +136,8 @@ class Conv2d(Module):
             )
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.stride = _pair(stride, "stride")
-        self.padding = _pair(padding, "padding")
         self.dilation = _pair(dilation, "dilation")
+        self.padding = _conv_padding(padding, self.kernel_size, self.dilation, self.stride)
         shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
         self.weight = Parameter(_init_weight(init, shape, rng, dtype))
         self.bias = Parameter(np.zeros(self.out_channels, dtype=dtype)) if bias else None
@@ -142,7 +156,7 @@ class Conv2d(Module):
         if self.stride != (1, 1):
             text += f", stride={self.stride}"
         if self.padding != (0, 0):
-            text += f", padding={self.padding}"
+            text += f", padding={self.padding!r}"
         if self.dilation != (1, 1):
             text += f", dilation={self.dilation}"
         if self.groups != 1:
