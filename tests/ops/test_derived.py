@@ -132,6 +132,10 @@ def test_second_derivatives_match_central_differences(name, data):
     gg_fn, _, arrays = DERIVED[name](data)
     if name == "std":  # smooth only where the values spread
         assume(np.all(gg_fn(gg.tensor(arrays[0])).numpy() > 1e-2))
+    if name == "norm":  # at an element 0 the slope |x|^(p-2) of a non-integer p is not smooth:
+        # a central difference of step e reads e^(p-2) / norm^(p-1) there, large for a small
+        # norm (0.0002 for [0, 1/64], p = 3.5, where the exact value is 0)
+        assume(np.all(gg_fn(gg.tensor(arrays[0])).numpy() > 0.5))
     gg.gradgradcheck(gg_fn, arrays)
 
 
