@@ -47,8 +47,9 @@ class ArraySummary:
 
     @classmethod
     def of(cls, array, xp) -> ArraySummary:
-        """Four passes over the array (min, max, sum, sum of squares), no copy of it (this runs
-        in every plain backward, for each large node: array methods, no wrappers)."""
+        """Five passes over the array (min, max, sum, spread, sum of squares) and one centred
+        copy (this runs in every plain backward, for each large node: array methods, no
+        wrappers). The drawing's statistics (`viz.labels.stats`) come from here too."""
         flat = array.reshape(-1)
         if flat.dtype.kind != "f":
             flat = flat.astype(xp.float64)
@@ -64,11 +65,13 @@ class ArraySummary:
                 return cls(tuple(array.shape), array.dtype, nan, nan, nan, nan, nan, nonfinite)
             low, high = float(flat.min()), float(flat.max())
         count = flat.size
-        squares = float(xp.vdot(flat, flat))
         mean = float(flat.sum()) / count
-        return cls(tuple(array.shape), array.dtype, mean,
-                   math.sqrt(max(squares / count - mean * mean, 0.0)), low, high,
-                   math.sqrt(squares), nonfinite)
+        # the spread around the mean, not E[x^2] - mean^2: in float32 that difference cancels
+        # (values 100 +- 0.01 gave std 0.033)
+        centred = flat - mean
+        spread = float(xp.vdot(centred, centred))
+        return cls(tuple(array.shape), array.dtype, mean, math.sqrt(spread / count), low, high,
+                   math.sqrt(float(xp.vdot(flat, flat))), nonfinite)
 
     def __str__(self) -> str:
         return (f"mean {self.mean:.4g} std {self.std:.4g} min {self.min:.4g} max {self.max:.4g}")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..summary import ArraySummary
+
 # Characters XML (and so Graphviz's HTML-like labels) cannot carry at all: C0 controls except
 # tab/newline/carriage return, lone surrogates, and the two non-characters U+FFFE/U+FFFF.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -178,28 +180,12 @@ class Stats:
 
 
 def stats(array: np.ndarray) -> Stats:
+    """The engine's statistics of a released array (graphgrad.summary), in float64."""
     a = np.asarray(array)
-    if a.dtype == np.bool_ or not np.issubdtype(a.dtype, np.number):
-        a = a.astype(np.float64)
-    a = a.astype(np.float64, copy=False).ravel()
     if a.size == 0:
         return Stats(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0)
-    finite = np.isfinite(a)
-    nonfinite = int(a.size - finite.sum())
-    b = a[finite] if nonfinite else a
-    if b.size == 0:
-        return Stats(int(a.size), math.nan, math.nan, math.nan, math.nan, math.nan, nonfinite)
-    mean = float(b.mean())
-    centred = b - mean
-    return Stats(
-        size=int(a.size),
-        mean=mean,
-        std=float(np.sqrt(np.dot(centred, centred) / b.size)),
-        min=float(b.min()),
-        max=float(b.max()),
-        norm=float(np.sqrt(np.dot(b, b))),
-        nonfinite=nonfinite,
-    )
+    s = ArraySummary.of(a.astype(np.float64, copy=False), np)
+    return Stats(int(a.size), s.mean, s.std, s.min, s.max, s.norm, s.nonfinite)
 
 
 def summarize(array: np.ndarray | None, precision: int = 2, max_inline: int = 4) -> str:

@@ -73,3 +73,16 @@ def test_memory_stays_flat_over_training_steps():
 @pytest.mark.slow
 def test_memory_stays_flat_over_2000_training_steps():
     assert_flat(train(2000, checkpoints=(100, 1000, 1999)), rss_tolerance=16 << 20)
+
+
+def test_released_statistics_do_not_cancel_in_float32():
+    """std of 10,000 float32 values 100 +- 0.01: E[x^2] - mean^2 cancelled to 0.033 in float32;
+    the expected value is NumPy's float64 std of the same values."""
+    from graphgrad.summary import ArraySummary
+
+    values = (100 + 0.01 * np.random.default_rng(0).standard_normal(10_000)).astype(np.float32)
+    summary = ArraySummary.of(values, np)
+    expected = values.astype(np.float64)
+    np.testing.assert_allclose(summary.std, expected.std(), rtol=1e-3)
+    np.testing.assert_allclose(summary.mean, expected.mean(), rtol=1e-6)
+    np.testing.assert_allclose(summary.norm, np.linalg.norm(expected), rtol=1e-6)
