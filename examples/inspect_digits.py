@@ -16,7 +16,7 @@ import argparse
 import time
 from pathlib import Path
 
-from graphgrad.inspect.report import FIGURES, load_or_train, run
+from graphgrad.inspection.report import FIGURES, load_or_train, run
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -24,9 +24,9 @@ from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, clam
                   min, minimum, mul, neg, norm, not_equal, pad, pow, reciprocal, reshape, sin,
                   sqrt, squeeze, stack, std, sub, sum, sum_to, swapaxes, transpose, unfold, var,
                   where)
-from .primitive import PRIMITIVES, Primitive, primitive
+from ._primitive import PRIMITIVES, Primitive, primitive
 from .compile import compile  # gg.compile: trace once, run generated code (docs/compile.md)
-from .tensor import Tensor, tensor
+from ._tensor import Tensor, tensor
 from .testing import gradcheck, gradgradcheck, numerical_grad
 
 __version__ = "0.1.0"

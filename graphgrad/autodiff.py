@@ -18,7 +18,7 @@ from . import config
 from .errors import BackwardError, DeviceError, DtypeError, GraphFreedError, ShapeError
 from .ops.structural import sum_to
 from .summary import KEEP_ELEMENTS, ArraySummary
-from .tensor import Tensor
+from ._tensor import Tensor
 
 _stamps = itertools.count(1)  # one number per releasing backward: a node's gradient says which
 

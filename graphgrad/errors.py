@@ -16,6 +16,11 @@ class ShapeError(GraphgradError, ValueError):
     """Shapes that an operation cannot combine."""
 
 
+class ArgumentError(GraphgradError, TypeError):
+    """An argument of the wrong kind for an op: None or a string where a Tensor or a number
+    belongs, a float where an int does (no silent truncation), a truthy value for a flag."""
+
+
 class DtypeError(GraphgradError, TypeError):
     """Dtypes mixed in one operation, or a dtype an operation does not support."""
 

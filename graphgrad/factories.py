@@ -6,7 +6,7 @@ import numpy as np
 
 from . import config
 from .backend import dtype_name, get_device
-from .tensor import Tensor
+from ._tensor import Tensor
 
 
 def _make(array: np.ndarray, dtype, device, requires_grad: bool, name) -> Tensor:

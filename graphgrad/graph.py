@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .tensor import Tensor
+from ._tensor import Tensor
 
 
 def ancestors(roots: Iterable[Tensor]) -> list[Tensor]:

@@ -21,7 +21,7 @@ import numpy as np
 from graphgrad import config
 from graphgrad.atomic import atomic_write
 from graphgrad.data.loader import DataLoader
-from graphgrad.tensor import Tensor
+from graphgrad._tensor import Tensor
 
 __all__ = [
     "History",
@@ -31,7 +31,6 @@ __all__ = [
     "fit",
     "plot_confusion_matrix",
     "plot_history",
-    "plot_kernels",
     "predict",
 ]
 
@@ -323,28 +322,6 @@ def plot_history(history: History, path: str | Path | None = None):
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.tight_layout()
-    return _finish(plt, fig, path)
-
-
-def plot_kernels(weight, path: str | Path | None = None, title: str = "first-layer kernels"):
-    """A grid of conv kernels (out, in, kh, kw): the first input channel of each, gray scale."""
-    plt = _pyplot()
-    w = weight.numpy() if isinstance(weight, Tensor) else np.asarray(weight)
-    if w.ndim != 4:
-        raise ValueError(f"plot_kernels: expected a conv weight (out, in, kh, kw), got {w.shape}")
-    count = w.shape[0]
-    cols = min(count, 8)
-    rows = math.ceil(count / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, 1.3 * rows + 0.5), squeeze=False)
-    for index, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if index < count:
-            kernel = w[index, 0]
-            limit = np.abs(kernel).max() or 1.0
-            ax.imshow(kernel, cmap="gray", vmin=-limit, vmax=limit, interpolation="nearest")
-            ax.set_title(str(index), fontsize=8)
-    fig.suptitle(title)
     fig.tight_layout()
     return _finish(plt, fig, path)
 

@@ -17,7 +17,7 @@ import graphgrad as gg
 from graphgrad import config
 from graphgrad.cli.render import RenderTargetError
 from graphgrad.data.idx import IDXError, read_idx
-from graphgrad.inspect._model import ModelError
+from graphgrad.inspection._model import ModelError
 from graphgrad.io import CheckpointError
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
-from graphgrad.primitive import primitive
+from graphgrad._primitive import primitive
 from graphgrad.testing import GradcheckError
 
 # a deliberately wrong gate: forward x^2, local gradient x instead of 2x (the classic backprop bug)

@@ -3,8 +3,9 @@ import pytest
 
 from graphgrad import nn, optim
 from graphgrad.data import DataLoader, load_digits
+from graphgrad.inspection.plotting import plot_kernels
 from graphgrad.train import (History, accuracy, confusion_matrix, evaluate, fit,
-                             plot_confusion_matrix, plot_history, plot_kernels, predict)
+                             plot_confusion_matrix, plot_history, predict)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -106,7 +107,7 @@ def test_plots_write_png_files(tmp_path):
     ]
     for path in paths:
         assert path.read_bytes()[:8] == PNG
-    with pytest.raises(ValueError, match="expected a conv weight"):
+    with pytest.raises(ValueError, match=r"plot_kernels: expected \(O, C, kh, kw\)"):
         plot_kernels(np.zeros((3, 3)))
     assert history.as_dict()["val_accuracy"] == [0.4, 0.7]
 

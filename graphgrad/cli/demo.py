@@ -115,8 +115,8 @@ def run_demo(out: Path, epochs: int = DEFAULT_EPOCHS, seed: int = 0, progress: b
     """Train, evaluate, and write every output; returns the figures as a dict."""
     from graphgrad.atomic import atomic_write_bytes
     from graphgrad.io import save
-    from graphgrad.train import (confusion_matrix, plot_confusion_matrix, plot_history,
-                                 plot_kernels, predict)
+    from graphgrad.inspection.plotting import plot_kernels
+    from graphgrad.train import confusion_matrix, plot_confusion_matrix, plot_history, predict
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 def add_parser(subparsers) -> None:
-    from graphgrad.inspect.report import FIGURES
+    from graphgrad.inspection.report import FIGURES
 
     parser = subparsers.add_parser(
         "inspect", help="figures that look inside a trained digits CNN (saliency, occlusion, ...)",
@@ -34,7 +34,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from graphgrad.inspect.report import FIGURES, load_or_train, run as run_report
+    from graphgrad.inspection.report import FIGURES, load_or_train, run as run_report
 
     unknown = [t for t in args.techniques if t not in FIGURES and t != "all"]
     if unknown:

@@ -80,7 +80,7 @@ def graph_roots(namespace: dict) -> dict[str, object]:
     """{names: tensor} of the script's computed tensors that no other of them consumes, in the
     order the script made them (names of one tensor joined by ' = ')."""
     from graphgrad.graph import ancestors
-    from graphgrad.tensor import Tensor
+    from graphgrad._tensor import Tensor
 
     computed: dict[int, tuple[list[str], Tensor]] = {}
     for key, value in namespace.items():
@@ -95,7 +95,7 @@ def graph_roots(namespace: dict) -> dict[str, object]:
 
 
 def _drawable(value) -> bool:
-    from graphgrad.tensor import Tensor
+    from graphgrad._tensor import Tensor
 
     if isinstance(value, Tensor) or hasattr(value, "source"):
         return True
@@ -145,7 +145,7 @@ def run(args) -> int:
     if hasattr(value, "source"):
         dot = value
     else:
-        from graphgrad.tensor import Tensor
+        from graphgrad._tensor import Tensor
 
         if not _drawable(value):
             print(f"graphgrad render: {args.target} gave a {type(value).__name__}, not a Tensor, "

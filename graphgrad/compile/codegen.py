@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..composites.dropout import dropout_mask
-from ..primitive import PRIMITIVES
-from ..tensor import Tensor
+from .._primitive import PRIMITIVES
+from .._tensor import Tensor
 
 INLINE = {
     "add": "{0} + {1}", "mul": "{0} * {1}", "neg": "-{0}", "reciprocal": "1.0 / {0}",

@@ -20,8 +20,8 @@ import numpy as np
 from .. import config
 from ..errors import creation_site
 from ..ops.structural import sum_to
-from ..primitive import primitive
-from ..tensor import Tensor
+from .._primitive import primitive
+from .._tensor import Tensor
 from . import codegen
 from .codegen import Emitter, Graph, identifier
 from .trace import Trace, _install, _tracing, flatten, run_trace, unflatten

@@ -3,7 +3,7 @@
 While a trace runs, every primitive application is linked into the graph, even when no input
 requires grad, when `no_grad()` is on, or when the op has no VJP (comparisons): the generated code
 must recompute all of it from the inputs at every call, never reuse a value of the first call.
-The core calls the tracer set in `graphgrad.primitive._tracer` and `graphgrad.tensor._tracer`
+The core calls the tracer set in `graphgrad._primitive._tracer` and `graphgrad._tensor._tracer`
 while any trace runs (see `_install`); calls from threads that are not tracing pass straight
 through.
 """
@@ -15,12 +15,11 @@ import threading
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-import importlib
+from .. import _primitive as _primitive_module
+from .. import _tensor as _tensor_module
 from ..errors import GraphgradError, user_site
-from ..tensor import Tensor
+from .._tensor import Tensor
 
-_primitive_module = importlib.import_module("graphgrad.primitive")  # `gg.primitive` is a function
-_tensor_module = importlib.import_module("graphgrad.tensor")
 _tracing: ContextVar[str | None] = ContextVar("graphgrad_compile_tracing", default=None)
 tracing = _tracing.get  # -> the name of the function being traced, or None
 # while tracing: every node made, and {id(detached copy): (copy, original)} (`.detach()` shares

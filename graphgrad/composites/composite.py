@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .. import config
-from ..primitive import Primitive, primitive
+from .._primitive import Primitive, primitive
 
 COMPOSITES: dict[str, Composite] = {}
 

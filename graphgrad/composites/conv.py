@@ -24,7 +24,7 @@ from ..backend.windows import WindowGeometry, window_geometry
 from ..errors import ShapeError
 from ..ops import getitem, matmul, pad, reshape, sum as reduce_sum, swapaxes, transpose
 from ..ops.window import fold_with, unfold_with
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .composite import composite
 
 

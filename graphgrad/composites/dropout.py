@@ -19,10 +19,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import random_generator
-from .. import tensor as _tensor_module
+from .. import _tensor as _tensor_module
 from ..errors import ShapeError
-from ..primitive import primitive
-from ..tensor import Tensor
+from .._primitive import primitive
+from .._tensor import Tensor
 
 MODES = ("inverted", "scale_at_test")
 

@@ -12,8 +12,8 @@ from ..ops import equal, exp, log, maximum, mean
 from ..ops import sum as reduce_sum
 from ..ops.elementwise import abs as elementwise_abs
 from ..ops.elementwise import where_defined
-from ..primitive import constant_like, primitive
-from ..tensor import Tensor
+from .._primitive import constant_like, primitive
+from .._tensor import Tensor
 from .activations import log_softmax
 from .composite import composite
 

@@ -21,7 +21,7 @@ from ..errors import ShapeError
 from ..ops import abs as abs_, max as reduce_max, mean, pad, power, reshape, sum as reduce_sum
 from ..ops import transpose, where
 from ..ops.window import max_route, unfold_with, window_spread_with
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .composite import composite
 
 

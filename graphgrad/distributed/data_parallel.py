@@ -32,7 +32,7 @@ import numpy as np
 from graphgrad import config
 from graphgrad.backend import to_numpy
 from graphgrad.data.loader import DataLoader
-from graphgrad.tensor import Tensor
+from graphgrad._tensor import Tensor
 from graphgrad.train import History, _as_loader, _default_loss, accuracy, evaluate
 
 from ._session import WorkerError, ray_session

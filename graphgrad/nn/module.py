@@ -20,7 +20,7 @@ import numpy as np
 
 from graphgrad import config
 from graphgrad.backend import to_numpy
-from graphgrad.tensor import Tensor
+from graphgrad._tensor import Tensor
 
 __all__ = ["Module", "ModuleDict", "ModuleList", "Parameter", "Sequential"]
 

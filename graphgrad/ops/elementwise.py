@@ -5,8 +5,8 @@ Binary gates broadcast like NumPy; the engine sums each cotangent back to its in
 
 from __future__ import annotations
 
-from ..primitive import primitive
-from ..tensor import Tensor
+from .._primitive import primitive
+from .._tensor import Tensor
 
 # ----- the lecture's gates ----------------------------------------------------------------------
 add = primitive("add", symbol="+",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..errors import ShapeError, user_site
-from ..primitive import primitive
-from ..tensor import Tensor
+from .._primitive import primitive
+from .._tensor import Tensor
 from .structural import reshape, swapaxes
 
 
@@ -22,7 +22,7 @@ _matmul = primitive("matmul", symbol="@",
 def matmul(x, y) -> Tensor:
     """x @ y. 1-D operands are promoted to matrices and the added axis removed, as in NumPy."""
     if not isinstance(x, Tensor) or not isinstance(y, Tensor):
-        from ..primitive import constant_like
+        from .._primitive import constant_like
 
         x = x if isinstance(x, Tensor) else constant_like(x, y)
         y = y if isinstance(y, Tensor) else constant_like(y, x)

@@ -6,8 +6,8 @@ import numpy as np
 
 from ..backend import dtype_name
 from ..errors import ShapeError
-from ..primitive import primitive
-from ..tensor import Tensor
+from .._primitive import primitive
+from .._tensor import Tensor
 from .elementwise import abs, equal, exp, log, where, where_defined
 from .structural import broadcast_to, check_axis, expand_reduced, squeeze
 

@@ -12,8 +12,8 @@ import numpy as np
 
 from .. import backend
 from ..errors import ShapeError, user_site
-from ..primitive import primitive
-from ..tensor import Tensor
+from .._primitive import primitive
+from .._tensor import Tensor
 
 def check_axis(axis, ndim: int, op: str) -> int:
     """One axis in [-ndim, ndim) as a non-negative int; the error names op, axis and ndim."""

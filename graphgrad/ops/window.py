@@ -17,8 +17,8 @@ from __future__ import annotations
 from ..backend import windows
 from ..backend.windows import WindowGeometry, window_geometry
 from ..errors import ShapeError
-from ..primitive import primitive
-from ..tensor import Tensor
+from .._primitive import primitive
+from .._tensor import Tensor
 
 _unfold = primitive(
     "unfold", symbol="unfold",

@@ -14,7 +14,7 @@ import numpy as np
 from ..autodiff import sweep, value_and_grad
 from ..backend import CPU, get_device, to_numpy
 from ..errors import GraphgradError
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 ELEMENTWISE_LIMIT = 256  # inputs with more elements are checked along random directions
 DIRECTIONS = 6

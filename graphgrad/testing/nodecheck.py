@@ -57,7 +57,7 @@ def _forward(op, arrays, params) -> np.ndarray:
 def _vjp(op, u, out, arrays, params, slots) -> list:
     from ..backend import to_numpy
     from ..config import no_grad
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     with no_grad():
         copies = []

@@ -12,7 +12,7 @@ from graphgrad.errors import GraphFreedError  # noqa: F401  (the tracer catches 
 
 
 def is_tensor(obj: object) -> bool:
-    from graphgrad.tensor import Tensor
+    from graphgrad._tensor import Tensor
 
     return isinstance(obj, Tensor)
 
@@ -54,7 +54,7 @@ def sweep(roots: list, flows: dict | None, seeds: list | None = None, stop=()) -
     """The engine's own backward (`autodiff.sweep`) from `roots`, for a drawing: unit seeds
     (or `seeds`), the gradient of every node, the graph kept, `.grad` untouched."""
     from graphgrad.autodiff import sweep as engine_sweep
-    from graphgrad.tensor import Tensor
+    from graphgrad._tensor import Tensor
 
     if seeds is None:
         seeds = [Tensor._leaf(root.device.xp.ones_like(root.data), root.device) for root in roots]
@@ -66,7 +66,7 @@ def vjp_step(node, upstream=None) -> list:
     """What `node` sends back along each input edge (the engine's VJP step) for the backend
     array `upstream`; a ones seed (None) gives the local gradients d node / d input."""
     from graphgrad.autodiff import edge_vjps
-    from graphgrad.tensor import Tensor
+    from graphgrad._tensor import Tensor
 
     if upstream is None:
         dtype = np.result_type(node.data.dtype, np.float32)

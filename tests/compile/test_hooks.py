@@ -11,8 +11,8 @@ import graphgrad as gg
 from graphgrad import dropout as dropout_imported_early  # bound before any trace runs
 from graphgrad.compile import ConcretizationError
 
-primitive_module = sys.modules["graphgrad.primitive"]  # `gg.primitive` is the declaring function
-tensor_module = sys.modules["graphgrad.tensor"]
+primitive_module = sys.modules["graphgrad._primitive"]  # `gg.primitive` is the declaring function
+tensor_module = sys.modules["graphgrad._tensor"]
 
 
 def _numpy_logsumexp(a: np.ndarray) -> np.ndarray:

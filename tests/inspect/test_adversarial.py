@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
-from graphgrad.inspect import ModelError, fgsm, targeted_perturbation
+from graphgrad.inspection import ModelError, fgsm, targeted_perturbation
 
 
 def test_fgsm_on_a_linear_softmax_model_steps_along_the_sign_of_the_known_gradient():

@@ -3,7 +3,7 @@ import pytest
 
 import graphgrad as gg
 from graphgrad import nn
-from graphgrad.inspect import class_model
+from graphgrad.inspection import class_model
 
 
 def test_l2_regularised_class_model_of_a_linear_model_is_w_over_2_lambda():
@@ -32,11 +32,11 @@ def test_a_real_image_as_start_moves_by_lr_times_the_regularised_gradient():
     for image, target in zip(result.images, [0, 2]):
         np.testing.assert_allclose(image.ravel(), start.ravel() + 0.1 * (w[target] - start.ravel()))
     np.testing.assert_allclose(result.objective[0], [w[0] @ start.ravel(), w[2] @ start.ravel()])
-    with pytest.raises(gg.inspect.ModelError, match=r"init image must be \(C, H, W\)"):
+    with pytest.raises(gg.inspection.ModelError, match=r"init image must be \(C, H, W\)"):
         class_model(linear, target=[0, 2], init=np.zeros((3, 1, 4, 4)))
-    with pytest.raises(gg.inspect.ModelError, match="init must be 'zeros', 'noise'"):
+    with pytest.raises(gg.inspection.ModelError, match="init must be 'zeros', 'noise'"):
         class_model(linear, init="ones", shape=(1, 4, 4))
-    with pytest.raises(gg.inspect.ModelError, match="give shape="):
+    with pytest.raises(gg.inspection.ModelError, match="give shape="):
         class_model(linear, init="noise")
 
 

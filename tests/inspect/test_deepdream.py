@@ -1,7 +1,7 @@
 import numpy as np
 
 from graphgrad import nn
-from graphgrad.inspect import deep_dream
+from graphgrad.inspection import deep_dream
 
 
 def test_dreaming_on_a_linear_layer_scales_the_image_up():

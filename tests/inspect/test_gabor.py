@@ -3,8 +3,8 @@ import math
 import numpy as np
 
 import graphgrad as gg
-from graphgrad.inspect import canonical_gabor, fit_gabor, gabor_bank, gabor_kernel
-from graphgrad.inspect.gabor import cos, sin
+from graphgrad.inspection import canonical_gabor, fit_gabor, gabor_bank, gabor_kernel
+from graphgrad.inspection.gabor import cos, sin
 
 
 def test_the_formula_at_hand_computed_points():

@@ -1,7 +1,7 @@
 import numpy as np
 
 from graphgrad import nn
-from graphgrad.inspect import backprop_variants, deconvnet, guided_backprop, input_gradient
+from graphgrad.inspection import backprop_variants, deconvnet, guided_backprop, input_gradient
 
 
 def _model():

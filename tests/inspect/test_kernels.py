@@ -3,7 +3,7 @@ import pytest
 
 import graphgrad as gg
 from graphgrad import nn
-from graphgrad.inspect import (ModelError, feature_maps, first_layer_kernels, kernel_correlation,
+from graphgrad.inspection import (ModelError, feature_maps, first_layer_kernels, kernel_correlation,
                                mean_abs_off_diagonal)
 
 

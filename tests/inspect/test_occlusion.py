@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
-from graphgrad.inspect import ModelError, occlusion_map
+from graphgrad.inspection import ModelError, occlusion_map
 
 
 def one_pixel_model(x):

@@ -3,7 +3,7 @@ import pytest
 
 import graphgrad as gg
 from graphgrad import nn
-from graphgrad.inspect import receptive_field, receptive_fields
+from graphgrad.inspection import receptive_field, receptive_fields
 
 
 def _stack(dilations, size=40, pool_after=(), pool=nn.MaxPool2d):

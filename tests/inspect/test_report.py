@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
-from graphgrad.inspect import plotting, report
+from graphgrad.inspection import plotting, report
 
 ROOT = Path(__file__).resolve().parents[2]
 PNG = b"\x89PNG\r\n\x1a\n"

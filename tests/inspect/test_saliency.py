@@ -2,7 +2,7 @@ import numpy as np
 
 import graphgrad as gg
 from graphgrad import nn
-from graphgrad.inspect import input_gradient, saliency_map
+from graphgrad.inspection import input_gradient, saliency_map
 
 
 def _tiny_model():

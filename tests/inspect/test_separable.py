@@ -3,7 +3,7 @@ import pytest
 
 import graphgrad as gg
 from graphgrad.composites.conv import conv2d
-from graphgrad.inspect import (ModelError, accuracy_with_rank, rank_errors,
+from graphgrad.inspection import (ModelError, accuracy_with_rank, rank_errors,
                                separable_approximation, separable_conv2d)
 
 

@@ -3,7 +3,7 @@ import pytest
 
 import graphgrad as gg
 from graphgrad.composites.conv import conv2d
-from graphgrad.inspect import ModelError, conv_matrix
+from graphgrad.inspection import ModelError, conv_matrix
 
 
 @pytest.mark.parametrize("stride, padding, dilation", [

@@ -1,7 +1,7 @@
 import numpy as np
 
 import graphgrad as gg
-from graphgrad.inspect import cnn_codes, nearest_neighbours, neighbour_agreement, tsne_embedding
+from graphgrad.inspection import cnn_codes, nearest_neighbours, neighbour_agreement, tsne_embedding
 
 
 def test_nearest_neighbours_on_points_with_known_distances():

@@ -3,7 +3,7 @@ import pytest
 
 from graphgrad import nn
 from graphgrad.ensemble import Ensemble, average_probabilities
-from graphgrad.tensor import Tensor
+from graphgrad._tensor import Tensor
 
 
 def fixed_linear(weight):

@@ -5,7 +5,7 @@ import pytest
 
 import graphgrad as gg
 from graphgrad import nn
-from graphgrad.tensor import Tensor
+from graphgrad._tensor import Tensor
 
 
 # `rng` (a fresh default_rng(0) per test) comes from tests/conftest.py

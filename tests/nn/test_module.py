@@ -3,7 +3,7 @@ import pytest
 
 import graphgrad as gg
 from graphgrad import config, nn, optim
-from graphgrad.tensor import Tensor
+from graphgrad._tensor import Tensor
 
 
 class TwoLayer(nn.Module):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import graphgrad as gg
-from graphgrad.primitive import PRIMITIVES
+from graphgrad._primitive import PRIMITIVES
 
 from .specs import SPECS
 

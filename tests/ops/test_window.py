@@ -464,7 +464,7 @@ def test_window_primitive_gradients(name, data):
 
 
 def test_every_window_primitive_is_registered():
-    from graphgrad.primitive import PRIMITIVES
+    from graphgrad._primitive import PRIMITIVES
 
     assert set(WINDOW_DRAWS) <= set(PRIMITIVES)
 

@@ -6,7 +6,7 @@ import pytest
 
 from graphgrad.nn import Parameter
 from graphgrad.optim import SGD, Adam, max_norm_project
-from graphgrad.tensor import Tensor
+from graphgrad._tensor import Tensor
 
 
 def param(values):

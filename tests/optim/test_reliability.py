@@ -9,7 +9,7 @@ import pytest
 import graphgrad as gg
 from graphgrad.nn import Parameter
 from graphgrad.optim import SGD, Adam
-from graphgrad.tensor import Tensor
+from graphgrad._tensor import Tensor
 
 
 def params(count=8, dtype=np.float64):

@@ -11,7 +11,7 @@ import graphgrad as gg
 from graphgrad import nn, optim
 from graphgrad.data import load_digits
 from graphgrad.summary import KEEP_ELEMENTS
-from graphgrad.tensor import Tensor
+from graphgrad._tensor import Tensor
 
 
 def rss_bytes() -> int:

@@ -3,7 +3,7 @@
 import numpy as np
 
 import graphgrad as gg
-from graphgrad.primitive import PRIMITIVES, primitive
+from graphgrad._primitive import PRIMITIVES, primitive
 from graphgrad.testing.nodecheck import check_node
 from graphgrad.viz.common import CHECK_FAIL_FILL
 

@@ -2,7 +2,7 @@
 
 Both map a class score or one unit's activation back to pixel space with the ordinary backward
 pass of the engine, changing only the rule at each ReLU through gradient hooks (see
-`graphgrad.inspect._backprop`): nothing is re-implemented, the transposed filters are conv's own
+`graphgrad.inspection._backprop`): nothing is re-implemented, the transposed filters are conv's own
 VJP (`conv_transpose`, the "deconvolution") and unpooling with switches is max pooling's own VJP.
 
     plain gradient   (saliency):  g * [x > 0]

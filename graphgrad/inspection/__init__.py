@@ -6,10 +6,10 @@ Tensor (N, C, H, W) to class scores (N, classes)) and returns NumPy arrays; `plo
 into the figures users expect. Layers are named by module path ("conv1"), by op selector
 ("relu:1": the second ReLU node of the graph, also for plain functions) or by a callable.
 
-    from graphgrad import inspect
-    inspect.saliency_map(model, images, labels)            # (N, H, W)
-    inspect.occlusion_map(model, image, label, patch=3)    # (H, W)
-    inspect.plotting.plot_heatmaps(images, maps, "saliency.png")
+    from graphgrad import inspection
+    inspection.saliency_map(model, images, labels)            # (N, H, W)
+    inspection.occlusion_map(model, image, label, patch=3)    # (H, W)
+    inspection.plotting.plot_heatmaps(images, maps, "saliency.png")
 
 One module per technique: `kernels` (kernels, feature maps, kernel correlation), `saliency`,
 `occlusion`, `class_model` (activation maximisation), `deepdream`, `guided` (deconvnet and guided
@@ -21,7 +21,7 @@ backprop through gradient hooks), `adversarial` (FGSM, targeted minimal perturba
 from . import (adversarial, class_model as class_model_module, deepdream, gabor, guided, kernels,
                occlusion, plotting, receptive_field as receptive_field_module, saliency,
                separable, toeplitz, tsne)
-from ._model import ModelError, find_layer, layer_names, trace
+from ._model import ModelError, find_layer, layer_names, run_traced
 from .adversarial import AttackResult, fgsm, loss_gradient, targeted_perturbation
 from .class_model import Visualization, class_model
 from .deepdream import Dream, deep_dream
@@ -45,7 +45,7 @@ __all__ = [
     "guided_backprop", "input_gradient", "kernel_correlation", "layer_names", "loss_gradient",
     "mean_abs_off_diagonal", "nearest_neighbours", "neighbour_agreement", "occlusion_map",
     "rank_errors", "receptive_field", "receptive_fields", "saliency_map",
-    "separable_approximation", "separable_conv2d", "targeted_perturbation", "trace",
+    "separable_approximation", "separable_conv2d", "targeted_perturbation", "run_traced",
     "tsne_embedding",
     # modules
     "adversarial", "deepdream", "gabor", "guided", "kernels", "occlusion", "plotting",

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..autodiff import sweep
 from ..graph import ancestors
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ._model import ModelError, Traced, as_batch, call, find_layer, inspecting, targets_for
 
 RULES = ("gradient", "guided", "deconvnet")

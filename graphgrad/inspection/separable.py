@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ._model import ModelError, scores
 
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import autodiff
 from ..ops import cos, exp as gexp, sin
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ._model import ModelError
 
 PARAMS = ("alpha", "beta_x", "beta_y", "f", "phi", "x0", "y0", "tau")

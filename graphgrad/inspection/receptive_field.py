@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._model import (ModelError, Traced, as_batch, find_layer, input_dtype, inspecting,
-                     layer_names, trace)
+                     layer_names, run_traced)
 
 WINDOW_OPS = ("conv", "max_pool", "avg_pool", "lp_pool")
 
@@ -127,7 +127,7 @@ def _trace(model, x) -> Traced:
         x = np.zeros(x if len(x) == 4 else (1,) + tuple(x), dtype=input_dtype(model))
     batch, _ = as_batch(x)
     with inspecting(model):
-        return trace(model, batch[:1])
+        return run_traced(model, batch[:1])
 
 
 __all__ = ["ReceptiveField", "field_of", "receptive_field", "receptive_fields"]

@@ -24,7 +24,7 @@ import numpy as np
 from .. import config
 from ..errors import GraphgradError
 from ..graph import ancestors
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ..train import probabilities
 
 
@@ -153,7 +153,7 @@ class Traced(NamedTuple):
     nodes: list[Tensor]
 
 
-def trace(model, x: np.ndarray, requires_grad: bool = True) -> Traced:
+def run_traced(model, x: np.ndarray, requires_grad: bool = True) -> Traced:
     """Run the model once on a fresh input leaf and collect the graph it built."""
     leaf = Tensor(x, requires_grad=requires_grad)
     out = call(model, leaf)
@@ -176,7 +176,7 @@ def layer_names(traced: Traced) -> list[str]:
 
 
 def find_layer(traced: Traced, layer: str) -> Tensor:
-    """The output node of `layer` (a module path or an op selector ``name[:k]``) in a trace."""
+    """The output node of `layer` (a module path or an op selector ``name[:k]``) in a traced run."""
     if not isinstance(layer, str) or not layer:
         raise ModelError(f"layer must be a module path like 'conv1', an op selector like "
                          f"'relu:0', or a callable, got {layer!r}")
@@ -252,4 +252,4 @@ def gaussian_blur(images: np.ndarray, sigma: float) -> np.ndarray:
 
 __all__ = ["ModelError", "Traced", "as_batch", "call", "evaluating", "find_layer", "frozen",
            "gaussian_blur", "inspecting", "layer_names", "layer_output", "penultimate", "scores",
-           "softmax", "targets_for", "trace", "unbatch"]
+           "softmax", "targets_for", "run_traced", "unbatch"]

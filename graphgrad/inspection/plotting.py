@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_write
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 
 # ----- figure plumbing ----------------------------------------------------------------------------

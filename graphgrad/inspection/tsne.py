@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import ancestors
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ._model import ModelError, Traced, as_batch, call, find_layer, inspecting, penultimate
 
 

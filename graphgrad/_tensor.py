@@ -409,7 +409,7 @@ def _device_of_or_cpu(data) -> Device:
 def _as_tensor_like(value, reference: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
-    from .primitive import constant_like
+    from ._primitive import constant_like
 
     return constant_like(value, reference)
 
@@ -430,7 +430,7 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False,
 
 
 # The hot operators call the primitive application directly (one Python call less per gate);
-# graphgrad.primitive sets `_apply` when it is defined.
+# graphgrad._primitive sets `_apply` when it is defined.
 _apply = None
 # Set by graphgrad.compile while a trace runs in any thread (the core never imports it):
 # `read(tensor, method)` raises ConcretizationError in the tracing thread (control flow may not

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
-from ._model import ModelError, as_batch, inspecting, layer_output, trace, unbatch
+from .._tensor import Tensor
+from ._model import ModelError, as_batch, inspecting, layer_output, run_traced, unbatch
 
 
 def first_layer_kernels(model, x=None) -> np.ndarray:
@@ -31,7 +31,7 @@ def first_layer_kernels(model, x=None) -> np.ndarray:
         raise ModelError("first_layer_kernels: the model has no 4-d (conv) parameter")
     batch, _ = as_batch(x)
     with inspecting(model):
-        traced = trace(model, batch[:1])
+        traced = run_traced(model, batch[:1])
     for node in traced.nodes:
         if node.op is not None and node.op.name == "conv":
             return node.inputs[1].numpy().copy()

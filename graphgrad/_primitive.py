@@ -16,8 +16,8 @@ from . import config
 from .backend import CPU, get_device, is_floating, resolve_dtype
 from .errors import (DeviceError, DtypeError, GraphgradError, ShapeError, creation_site, describe,
                      user_site)
-from . import tensor as _tensor_module
-from .tensor import Tensor
+from . import _tensor as _tensor_module
+from ._tensor import Tensor
 
 PRIMITIVES: dict[str, Primitive] = {}
 _grad_enabled = config.is_grad_enabled

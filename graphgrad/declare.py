@@ -1,0 +1,237 @@
+"""One declaration per public op: a typed Python function that is the op, its documentation, its
+argument checks and (where PyTorch has one) its `Tensor` method.
+
+The way PyTorch's `native_functions.yaml` gives `variants: function, method` and JAX puts `lax.exp`
+in front of `exp_p`: the gate (a `Primitive`, private) keeps the rules; the public function is
+what `help()`, `inspect.signature`, IDEs and the API reference read. `@declare` reads the
+function's annotations once and generates a wrapper with the same signature that checks the
+arguments whose annotation it understands (Tensor, bool, int, float, str, None, tuples of those,
+unions), so `gg.sum(None)` or `keepdims="no"` is an `ArgumentError` naming the op, the argument,
+its value and what is valid, instead of an AttributeError deep inside or a silent coercion.
+
+Usage::
+
+    @declare(method=True)
+    def exp(x: Tensor) -> Tensor:
+        '''e ** x, element-wise; gradient e ** x (the node's own output).'''
+        return _exp(x)
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect as _inspect
+import os
+import types
+import typing
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, Union
+
+import numpy as np
+
+from .errors import ArgumentError, user_site
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# every public op, by name: the API reference and the surface tests walk it
+OPS: dict[str, Callable[..., Any]] = {}
+# the Tensor methods each declaration installed: {method name: public op name}
+METHODS: dict[str, str] = {}
+
+_FILENAME = os.path.join(os.path.dirname(os.path.abspath(__file__)), "<declared op {name}>")
+
+
+def _tensor_class() -> type:
+    from ._tensor import Tensor  # at call time: _tensor imports the ops, which use declare
+
+    return Tensor
+
+
+# A value that broadcasts against a Tensor: Python and NumPy numbers and NumPy arrays become
+# constants of the Tensor's dtype. Used as an annotation (`y: TensorLike`).
+TensorLike = Union["Tensor", float, int, bool, np.ndarray, np.generic]  # noqa: F821
+
+_NUMBER_KINDS = (int, float, np.integer, np.floating)
+
+
+class _Check(typing.NamedTuple):
+    expr: str   # a Python expression over `{v}` that is true for a valid value (inlined: fast)
+    valid: str  # what a valid value is, for the error message
+
+
+def _is_bool(v) -> bool:
+    return v is True or v is False or isinstance(v, np.bool_)
+
+
+def _is_float(v) -> bool:
+    return isinstance(v, _NUMBER_KINDS) and not isinstance(v, (bool, np.bool_))
+
+
+# names the generated checks use
+_CHECK_NAMESPACE: dict[str, Any] = {
+    "__np_bool": np.bool_, "__ints": (int, np.integer), "__bools": (bool, np.bool_),
+    "__numbers": _NUMBER_KINDS, "__sequences": (tuple, list), "__arrays": (np.ndarray, np.generic),
+}
+
+_SIMPLE = {
+    type(None): _Check("{v} is None", "None"),
+    bool: _Check("({v} is True or {v} is False or isinstance({v}, __np_bool))",
+                 "a bool (True or False)"),
+    int: _Check("(isinstance({v}, __ints) and not isinstance({v}, __bools))", "an int"),
+    float: _Check("(isinstance({v}, __numbers) and not isinstance({v}, __bools))", "a number"),
+    str: _Check("isinstance({v}, str)", "a string"),
+}
+
+
+def _check_for(annotation) -> _Check | None:
+    """The runtime check an annotation implies, or None where the annotation says too little
+    (Any, callables, devices, dtypes): those are checked by the op itself."""
+    Tensor = _tensor_class()
+    _CHECK_NAMESPACE["__Tensor"] = Tensor
+    if annotation is Tensor:
+        return _Check("isinstance({v}, __Tensor)", "a Tensor")
+    if annotation in _SIMPLE:
+        return _SIMPLE[annotation]
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        if annotation == TensorLike:
+            return _Check("(isinstance({v}, __Tensor) or isinstance({v}, __arrays) or "
+                          "isinstance({v}, __numbers))", "a Tensor, a number or a NumPy array")
+        parts = [_check_for(arg) for arg in typing.get_args(annotation)]
+        if any(part is None for part in parts):
+            return None
+        return _Check("(" + " or ".join(part.expr for part in parts) + ")",
+                      " or ".join(part.valid for part in parts))
+    if origin in (tuple, Sequence, list) or annotation in (tuple, list):
+        args = typing.get_args(annotation)
+        uniform = len(args) == 1 or len(args) == 2 and args[1] is Ellipsis
+        element = _check_for(args[0]) if args and uniform else None
+        if element is None:
+            return _Check("isinstance({v}, __sequences)", "a tuple or list")
+        return _Check("(isinstance({v}, __sequences) and all(" + element.expr.format(v="__e")
+                      + " for __e in {v}))",
+                      f"a tuple or list of {element.valid.removeprefix('a ').removeprefix('an ')}s")
+    return None
+
+
+def _describe_value(value) -> str:
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def _bad_argument(op: str, name: str, value, valid: str):
+    raise ArgumentError(f"{op}: {name} must be {valid}, got {_describe_value(value)} "
+                        f"(at {user_site(3)})")
+
+
+def _generate(fn: Callable, name: str, checks: dict[str, _Check]) -> Callable:
+    """A wrapper with `fn`'s exact parameter list that runs the checks, then calls `fn`.
+
+    Generated source (as dataclasses does) so the common call pays one frame and one
+    isinstance per checked argument, no `Signature.bind`."""
+    signature = _inspect.signature(fn)
+    params, call, lines = [], [], []
+    namespace = {"__fn": fn, "__bad": _bad_argument, **_CHECK_NAMESPACE}
+    seen_keyword_only = False
+    for parameter in signature.parameters.values():
+        text = parameter.name
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            text = "*" + text
+            seen_keyword_only = True
+            call.append(text)
+        elif parameter.kind is parameter.VAR_KEYWORD:
+            text = "**" + text
+            call.append(text)
+        else:
+            if parameter.kind is parameter.KEYWORD_ONLY and not seen_keyword_only:
+                params.append("*")
+                seen_keyword_only = True
+            if parameter.default is not parameter.empty:
+                namespace[f"__d_{parameter.name}"] = parameter.default
+                text += f"=__d_{parameter.name}"
+            call.append(parameter.name if parameter.kind is parameter.POSITIONAL_ONLY
+                        or parameter.kind is parameter.POSITIONAL_OR_KEYWORD and
+                        not seen_keyword_only else f"{parameter.name}={parameter.name}")
+        params.append(text)
+        check = checks.get(parameter.name)
+        if check is not None:
+            skip_default = ""
+            if parameter.default is not parameter.empty:
+                namespace[f"__d_{parameter.name}"] = parameter.default
+                skip_default = f"{parameter.name} is not __d_{parameter.name} and "
+            lines.append(f"    if {skip_default}not {check.expr.format(v=parameter.name)}:\n"
+                         f"        __bad({name!r}, {parameter.name!r}, {parameter.name}, "
+                         f"{check.valid!r})")
+    if any(p.kind is p.POSITIONAL_ONLY for p in signature.parameters.values()):
+        last = max(i for i, p in enumerate(signature.parameters.values())
+                   if p.kind is p.POSITIONAL_ONLY)
+        params.insert(last + 1, "/")
+    body = "\n".join(lines) + ("\n" if lines else "")
+    source = f"def {fn.__name__}({', '.join(params)}):\n{body}    return __fn({', '.join(call)})\n"
+    code = compile(source, _FILENAME.format(name=name), "exec")
+    exec(code, namespace)
+    wrapper = namespace[fn.__name__]
+    functools.update_wrapper(wrapper, fn)
+    wrapper.__signature__ = signature  # the real annotations, not the generated strings
+    return wrapper
+
+
+def declare(fn: F | None = None, *, name: str | None = None,
+            method: bool | str | Sequence[str] = False, check: bool = True) -> Any:
+    """Register `fn` as the public op `name` (default: its own name) and return it, checked.
+
+    `method=True` installs it as the `Tensor` method of the same name (`x.sum(...)`); a string or
+    a list installs it under those names (`method=("clip", "clamp")`). `check=False` returns
+    `fn` itself (an op whose arguments the engine checks on its hot path).
+    """
+
+    def register(fn: F) -> F:
+        op_name = name or fn.__name__
+        if op_name in OPS:
+            raise ValueError(f"declare: the op {op_name!r} is declared twice")
+        public = fn
+        if check:
+            hints = typing.get_type_hints(fn, localns={"TensorLike": TensorLike})
+            checks = {arg: c for arg, annotation in hints.items() if arg != "return"
+                      for c in (_check_for(annotation),) if c is not None}
+            public = _generate(fn, op_name, checks) if checks else fn
+        OPS[op_name] = public
+        names = (op_name,) if method is True else () if method is False else \
+            (method,) if isinstance(method, str) else tuple(method)
+        if names:
+            Tensor = _tensor_class()
+            for method_name in names:
+                setattr(Tensor, method_name, public)
+                METHODS[method_name] = op_name
+        return public  # type: ignore[return-value]
+
+    return register(fn) if fn is not None else register
+
+
+def resolve_axis(op: str, axis, dim):
+    """NumPy's `axis=` and PyTorch's `dim=` name the same thing: give one of them."""
+    if dim is None:
+        return axis
+    if axis is not None:
+        raise ArgumentError(f"{op}: got both axis={axis!r} and dim={dim!r}; they are the same "
+                            f"argument (NumPy's and PyTorch's spelling), give one")
+    return dim
+
+
+def resolve_keepdims(op: str, keepdims, keepdim) -> bool:
+    """NumPy's `keepdims=` and PyTorch's `keepdim=`: give one of them; a bool."""
+    if keepdim is not None:
+        if keepdims:
+            raise ArgumentError(f"{op}: got both keepdims and keepdim; they are the same "
+                                f"argument (NumPy's and PyTorch's spelling), give one")
+        keepdims = keepdim
+    if not _is_bool(keepdims):
+        raise ArgumentError(f"{op}: keepdim must be a bool (True or False), got "
+                            f"{_describe_value(keepdims)}")
+    return bool(keepdims)
+
+
+__all__ = ["ArgumentError", "METHODS", "OPS", "TensorLike", "declare", "resolve_axis",
+           "resolve_keepdims"]
