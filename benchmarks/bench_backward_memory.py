@@ -23,6 +23,7 @@ import graphgrad as gg
 from graphgrad import nn
 from graphgrad.graph import ancestors
 from graphgrad.summary import KEEP_ELEMENTS
+
 from turns import best_times  # benchmarks/turns.py, beside this script
 
 

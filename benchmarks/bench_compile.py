@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 import graphgrad as gg
+
 from turns import best_times  # benchmarks/turns.py, beside this script
 
 VALUES = (2.0, -1.0, -3.0, -2.0, -3.0)
@@ -228,11 +229,11 @@ def bench_conv(rounds: int) -> None:
         w = gg.tensor(w_np, requires_grad=True)
         conv = gg.compile(lambda x, w, pad=pad: gg.conv2d(x, w, padding=pad).sum())
 
-        def eager():
+        def eager(x=x, w=w, pad=pad):  # defaults bind this shape's tensors (B023)
             x.grad = w.grad = None
             gg.conv2d(x, w, padding=pad).sum().backward()
 
-        def compiled():
+        def compiled(x=x, w=w, conv=conv):
             x.grad = w.grad = None
             conv(x, w).backward()
 
@@ -241,7 +242,7 @@ def bench_conv(rounds: int) -> None:
             tx = torch.tensor(x_np, requires_grad=True)
             tw = torch.tensor(w_np, requires_grad=True)
 
-            def torch_step():
+            def torch_step(tx=tx, tw=tw, pad=pad):
                 tx.grad = tw.grad = None
                 torch.nn.functional.conv2d(tx, tw, padding=pad).sum().backward()
 

@@ -2,10 +2,11 @@
 
 Prints, for the three shapes of issue 3: graphgrad and PyTorch times (each the best of several
 runs, the two libraries taking turns in blocks, round by round, in the same process and threads,
-so that load from other processes hits both alike), their ratio against the 1.5x target, conv's GFLOP/s as a
-fraction of what NumPy's own matmul reaches here, and the tracemalloc peak of one conv forward+backward beside
-the size of the whole (C*K, N*L) im2col buffer, the yardstick (the NumPy fast paths copy windows
-chunk by chunk and never hold it whole). PyTorch is optional: without it those columns say "n/a".
+so that load from other processes hits both alike), their ratio against the 1.5x target,
+conv's GFLOP/s as a fraction of what NumPy's own matmul reaches here, and the tracemalloc peak of
+one conv forward+backward beside the size of the whole (C*K, N*L) im2col buffer, the yardstick
+(the NumPy fast paths copy windows chunk by chunk and never hold it whole). PyTorch is optional:
+without it those columns say "n/a".
 
 Run: .venv/bin/python benchmarks/bench_conv.py [--repeats 7] [--cpu] [--kernels]
 
@@ -25,12 +26,13 @@ import time
 import tracemalloc
 
 import numpy as np
-from turns import best_times  # benchmarks/turns.py, beside this script
 
 import graphgrad as gg
 from graphgrad.backend import conv_kernels, windows
 from graphgrad.composites.conv import conv2d
 from graphgrad.composites.pooling import max_pool2d
+
+from turns import best_times  # benchmarks/turns.py, beside this script
 
 SHAPES = [  # (batch, channels, size, filters, kernel, padding)
     (64, 1, 28, 6, 5, 2),
@@ -136,7 +138,8 @@ def _kernel_lines(torch, x_np, w_np, pad: int, geometry, matmul_gflops: float, r
     lines = []
     for kernel in ("forward", "input grad", "weight grad"):
         ours, theirs = best[kernel], best.get("torch " + kernel)
-        versus = f"{theirs * 1e3:8.2f}ms {ours / theirs:6.2f}" if theirs else f"{'n/a':>10} {'n/a':>6}"
+        versus = (f"{theirs * 1e3:8.2f}ms {ours / theirs:6.2f}" if theirs
+                  else f"{'n/a':>10} {'n/a':>6}")
         lines.append(f"{label:38} {kernel:12} {ours * 1e3:8.2f}ms {versus} "
                      f"{floor * 1e3:9.2f}ms {floor / ours:7.0%}")
     return lines

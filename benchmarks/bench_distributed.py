@@ -19,7 +19,6 @@ import platform
 import statistics
 
 import numpy as np
-
 from threadpoolctl import threadpool_limits
 
 from graphgrad import distributed, optim, set_num_threads

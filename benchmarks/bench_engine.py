@@ -17,6 +17,7 @@ import sys
 import time
 
 import graphgrad as gg
+
 from turns import best_times  # benchmarks/turns.py, beside this script
 
 
@@ -119,7 +120,8 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--chain", type=int, default=1_000_000)
     parser.add_argument("--chain-micrograd", type=int, default=100_000,
-                        help="micrograd's recursive backward crashes on long chains; its chain is shorter")
+                        help="micrograd's recursive backward crashes on long chains; "
+                             "its chain is shorter")
     args = parser.parse_args(argv)
     engines = {"graphgrad": (circuit_graphgrad, chain_graphgrad),
                "micrograd": (circuit_micrograd, chain_micrograd),
@@ -135,18 +137,21 @@ def main(argv=None):
     for name, (_, chain) in engines.items():
         per_circuit = circuit_seconds[name] / block * 1e6
         chain_n = args.chain_micrograd if name == "micrograd" else args.chain
-        chain_seconds = _one_run(lambda: chain(chain_n))
-        rows[name] = (per_circuit, per_circuit / CIRCUIT_GATES[name], chain_seconds / chain_n * 1e6, chain_n)
-    print(f"\n{'engine':<10} {'µs/circuit':>11} {'µs/gate':>8} {'chain µs/gate':>14} {'chain length':>13}")
+        chain_seconds = _one_run(lambda chain=chain, chain_n=chain_n: chain(chain_n))
+        rows[name] = (per_circuit, per_circuit / CIRCUIT_GATES[name],
+                      chain_seconds / chain_n * 1e6, chain_n)
+    print(f"\n{'engine':<10} {'µs/circuit':>11} {'µs/gate':>8} {'chain µs/gate':>14} "
+          f"{'chain length':>13}")
     for name, (per_circuit, per_gate, chain_gate, chain_n) in rows.items():
-        print(f"{name:<10} {per_circuit:>11.1f} {per_gate:>8.2f} {chain_gate:>14.2f} {chain_n:>13,}")
+        print(f"{name:<10} {per_circuit:>11.1f} {per_gate:>8.2f} {chain_gate:>14.2f} "
+              f"{chain_n:>13,}")
     if "graphgrad" in rows:
         for other in ("micrograd", "pytorch"):
             if other in rows:
                 print(f"graphgrad / {other}: circuit {rows['graphgrad'][0] / rows[other][0]:.2f}x, "
                       f"chain per gate {rows['graphgrad'][2] / rows[other][2]:.2f}x")
-    print(f"(forward + backward; circuit: best block of {block} over {args.rounds} rounds of turns; "
-          f"chain: one run; gc enabled)")
+    print(f"(forward + backward; circuit: best block of {block} over {args.rounds} rounds of "
+          "turns; chain: one run; gc enabled)")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 def best_times(steps: dict[str, Callable[[], object]], rounds: int, block: int = 3,

@@ -29,8 +29,8 @@ def graph():
 def main(out: str = "demo_out/viz") -> list[str]:
     f = graph()
     written = gg.viz.save(gg.viz.draw(f, style="circuit"), f"{out}/sigmoid_circuit")
-    written += gg.viz.save(gg.viz.draw(f, style="circuit", gates=True, show="value,grad,local,flow"),
-                           f"{out}/sigmoid_circuit_local", ("svg", "png"))
+    local = gg.viz.draw(f, style="circuit", gates=True, show="value,grad,local,flow")
+    written += gg.viz.save(local, f"{out}/sigmoid_circuit_local", ("svg", "png"))
     written += gg.viz.save(gg.viz.draw(f, style="graph"), f"{out}/sigmoid_graph")
     # the same neuron written with the sigmoid composite: one σ node, or its gates on request
     w = gg.tensor([2.0, -3.0], requires_grad=True, name="w")

@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("techniques", nargs="*", default=[], metavar="TECHNIQUE", help=f"any of {', '.join(FIGURES)} (default: all)")
+    parser.add_argument("techniques", nargs="*", default=[], metavar="TECHNIQUE",
+                        help=f"any of {', '.join(FIGURES)} (default: all)")
     parser.add_argument("--checkpoint", help="LeNet weights written by gg.save / graphgrad demo")
     parser.add_argument("--out", default=str(ROOT / "docs" / "images"), help="output folder")
     parser.add_argument("--epochs", type=int, default=15)

@@ -15,8 +15,8 @@ import numpy as np
 
 from graphgrad import nn, optim
 from graphgrad.data import load_digits
-from graphgrad.io import load, save
 from graphgrad.inspection.plotting import plot_kernels
+from graphgrad.io import load, save
 from graphgrad.train import evaluate, fit, plot_history
 
 

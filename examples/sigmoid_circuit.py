@@ -12,8 +12,10 @@ import graphgrad as gg
 
 def build():
     """The circuit, its inputs and output (returned so `graphgrad render` can draw it)."""
-    w0, x0 = gg.tensor(2.0, requires_grad=True, name="w0"), gg.tensor(-1.0, requires_grad=True, name="x0")
-    w1, x1 = gg.tensor(-3.0, requires_grad=True, name="w1"), gg.tensor(-2.0, requires_grad=True, name="x1")
+    w0 = gg.tensor(2.0, requires_grad=True, name="w0")
+    x0 = gg.tensor(-1.0, requires_grad=True, name="x0")
+    w1 = gg.tensor(-3.0, requires_grad=True, name="w1")
+    x1 = gg.tensor(-2.0, requires_grad=True, name="x1")
     w2 = gg.tensor(-3.0, requires_grad=True, name="w2")
     f = 1 / (1 + gg.exp(-(w0 * x0 + w1 * x1 + w2)))
     f.name = "f"

@@ -7,25 +7,30 @@ gradient can be drawn. Public API re-exported here; no logic lives in this file.
 from . import config
 from .autodiff import backward, grad, value_and_grad
 from .backend import Device, get_device
-from .composites import (COMPOSITES, avg_pool2d, binary_cross_entropy,
+from .composites import (COMPOSITES, avg_pool2d, batch_norm, binary_cross_entropy,
                          binary_cross_entropy_with_logits, conv1d, conv2d, conv_output_shape,
-                         conv_transpose2d, cross_entropy, dropout, local_conv2d, log_softmax,
-                         lp_pool2d, lp_pool_channels, max_pool2d, max_pool_channels, maxout,
-                         mse_loss, relu, sigmoid, softmax, tanh, tiled_conv2d)
+                         conv_transpose2d, cross_entropy, dropout, elu, gelu, group_norm,
+                         huber_loss, kl_div, l1_loss, layer_norm, leaky_relu, local_conv2d,
+                         log_softmax, lp_pool2d, lp_pool_channels, max_pool2d, max_pool_channels,
+                         maxout, mse_loss, multi_margin_loss, nll_loss, relu, sigmoid, silu,
+                         smooth_l1_loss, softmax, softplus, svm_loss, tanh, tiled_conv2d)
 from .backend.chunks import get_num_threads
 from .config import (default_dtype, enable_grad, expand_composites, get_default_dtype, name_scope,
                      no_grad, num_threads, set_default_dtype, set_grad_enabled, set_num_threads)
-from .errors import (BackwardError, DeviceError, DtypeError, GraphFreedError, GraphgradError,
-                     ShapeError)
+from .errors import (AnomalyError, ArgumentError, BackwardError, DeviceError, DtypeError,
+                     GraphFreedError, GraphgradError, ShapeError)
+from . import autograd
+from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .factories import arange, full, ones, ones_like, randn, zeros, zeros_like
-from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, clamp, clip,
-                  concatenate, cos, div, equal, exp, expand_dims, flatten, fold, getitem, greater,
-                  greater_equal, less, less_equal, log, logsumexp, matmul, max, maximum, mean,
-                  min, minimum, mul, neg, norm, not_equal, pad, pow, reciprocal, reshape, sin,
-                  sqrt, squeeze, stack, std, sub, sum, sum_to, swapaxes, transpose, unfold, var,
-                  where)
+from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, cat, ceil, chunk,
+                  clamp, clip, clone, concatenate, cos, div, equal, erf, exp, expand, expand_dims,
+                  flatten, floor, fold, getitem, greater, greater_equal, isfinite, isinf, isnan,
+                  less, less_equal, log, logsumexp, matmul, max, maximum, mean, min, minimum, mm,
+                  mul, neg, norm, not_equal, pad, permute, pow, reciprocal, repeat, reshape, round,
+                  sign, sin, split, sqrt, squeeze, stack, std, sub, sum, sum_to, swapaxes, t,
+                  transpose, unfold, unsqueeze, var, view, where)
 from ._primitive import PRIMITIVES, Primitive, primitive
-from .compile import compile  # gg.compile: trace once, run generated code (docs/compile.md)
+from .compiler import compile  # gg.compile: trace once, run generated code (docs/compile.md)
 from ._tensor import Tensor, tensor
 from .testing import gradcheck, gradgradcheck, numerical_grad
 
@@ -39,7 +44,7 @@ from .io import CheckpointError, load, save
 from . import viz
 
 # `from graphgrad import *` must leave Python's built-ins alone, so sum, max, min, abs, all, any,
-# pow and compile are left out here: they stay reachable as gg.sum, gg.max, ...
+# pow, round and compile are left out here: they stay reachable as gg.sum, gg.max, ...
 __all__ = [
     # engine
     "Device", "PRIMITIVES", "Primitive", "Tensor", "backward", "get_device", "grad", "primitive",
@@ -49,22 +54,28 @@ __all__ = [
     "get_num_threads", "name_scope", "no_grad", "num_threads", "set_default_dtype",
     "set_grad_enabled", "set_num_threads",
     # errors
-    "BackwardError", "CheckpointError", "DeviceError", "DtypeError", "GraphFreedError",
-    "GraphgradError", "ShapeError",
+    "AnomalyError", "ArgumentError", "BackwardError", "CheckpointError", "DeviceError",
+    "DtypeError", "GraphFreedError", "GraphgradError", "ShapeError",
+    # autodiff transforms and debugging
+    "autograd", "detect_anomaly", "is_anomaly_enabled", "set_detect_anomaly",
     # tensor factories
     "arange", "full", "ones", "ones_like", "randn", "zeros", "zeros_like",
     # primitive ops
-    "add", "argmax", "argmin", "astype", "broadcast_to", "clamp", "clip", "concatenate", "cos",
-    "div", "equal", "exp", "expand_dims", "flatten", "fold", "getitem", "greater",
-    "greater_equal", "less", "less_equal", "log", "logsumexp", "matmul", "maximum", "mean",
-    "minimum", "mul", "neg", "norm", "not_equal", "pad", "reciprocal", "reshape", "sin", "sqrt",
-    "squeeze", "stack", "std", "sub", "sum_to", "swapaxes", "transpose", "unfold", "var", "where",
+    "add", "argmax", "argmin", "astype", "broadcast_to", "cat", "ceil", "chunk", "clamp", "clip",
+    "clone", "concatenate", "cos", "div", "equal", "erf", "exp", "expand", "expand_dims",
+    "flatten", "floor", "fold", "getitem", "greater", "greater_equal", "isfinite", "isinf",
+    "isnan", "less", "less_equal", "log", "logsumexp", "matmul", "maximum", "mean", "minimum",
+    "mm", "mul", "neg", "norm", "not_equal", "pad", "permute", "reciprocal", "repeat", "reshape",
+    "sign", "sin", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum_to", "swapaxes", "t",
+    "transpose", "unfold", "unsqueeze", "var", "view", "where",
     # composite ops
-    "COMPOSITES", "avg_pool2d", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "conv1d", "conv2d", "conv_output_shape", "conv_transpose2d", "cross_entropy", "dropout",
-    "local_conv2d", "log_softmax", "lp_pool2d", "lp_pool_channels", "max_pool2d",
-    "max_pool_channels", "maxout", "mse_loss", "relu", "sigmoid", "softmax", "tanh",
-    "tiled_conv2d",
+    "COMPOSITES", "avg_pool2d", "batch_norm", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_output_shape",
+    "conv_transpose2d", "cross_entropy", "dropout", "elu", "gelu", "group_norm", "huber_loss",
+    "kl_div", "l1_loss", "layer_norm", "leaky_relu", "local_conv2d", "log_softmax", "lp_pool2d",
+    "lp_pool_channels", "max_pool2d", "max_pool_channels", "maxout", "mse_loss",
+    "multi_margin_loss", "nll_loss", "relu", "sigmoid", "silu", "smooth_l1_loss", "softmax",
+    "softplus", "svm_loss", "tanh", "tiled_conv2d",
     # gradient checks
     "gradcheck", "gradgradcheck", "numerical_grad",
     # models, training, checkpoints, drawing

@@ -9,6 +9,7 @@ so no rule unbroadcasts by hand.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ class Primitive:
         self.forward = forward
         self.vjp = vjp
         self.nondiff = frozenset(nondiff)
-        self.composite = None  # set by composite(): the Composite this fused node stands for
+        self.composite: Any = None  # set by composite(): the Composite this fused node stands for
         self.mixed_dtypes = mixed_dtypes
         self.floating_only = floating_only
         self.doc = doc
@@ -161,6 +162,8 @@ def apply(op: Primitive, args: tuple, params) -> Tensor:
             f"{op.name}: cannot apply to {describe(args)} with {dict(params) or 'no parameters'} "
             f"(at {user_site()}): {error}"
         ) from error
+    if _anomaly is not None:  # gg.detect_anomaly(): off, this one global lookup is all it costs
+        _anomaly.forward(op, args, params, data)
     out = _new_node(data, device)
     if not _grad_enabled():
         return out if _tracer is None else _tracer.record(out, op, args, params)
@@ -215,10 +218,13 @@ def _any_differentiable_requires_grad(args: tuple, nondiff: frozenset) -> bool:
 
 _new_node = Tensor._leaf
 _tensor_module._apply = apply  # Tensor's operators call it directly
-# While graphgrad.compile traces (in any thread) its tracer is set here: `record(out, op, args,
+# While graphgrad.compiler traces (in any thread) its tracer is set here: `record(out, op, args,
 # params)` links every result into the trace, also where no gradient is needed. The core does not
 # import the compile package; the hot path pays one global lookup when nothing is traced.
 _tracer = None
+# While gg.detect_anomaly() is on, graphgrad.anomaly sets its checker here: `forward(op, args,
+# params, data)` raises AnomalyError at the first node whose finite inputs give a NaN or an inf.
+_anomaly: Any = None
 
 
 def _raise_not_floating(op: Primitive, x: Tensor) -> None:

@@ -11,20 +11,58 @@ import copy as _copy
 import itertools
 import math
 import types
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import config
 from .backend import CPU, Device, device_of, get_device, is_floating, to_numpy
-from .errors import BackwardError, DtypeError, ShapeError, format_site
+from .errors import ArgumentError, BackwardError, DtypeError, ShapeError, format_site
+
+if TYPE_CHECKING:
+    from ._primitive import Primitive
+    from .composites import activations as _activations
+    from .config import Scope
+    from .ops import elementwise as _elementwise
+    from .ops import linalg as _linalg
+    from .ops import reduction as _reduction
+    from .ops import structural as _structural
 
 _seq = itertools.count()
 _SCALAR_TYPES = {"float32": np.float32, "float64": np.float64}
-_NO_PARAMS = types.MappingProxyType({})  # shared, read-only: "this node has no parameters"
+# shared, read-only: "this node has no parameters"
+_NO_PARAMS: Mapping[str, Any] = types.MappingProxyType({})
 _new_tensor = object.__new__
 _default_dtype = config.get_default_dtype
+
+
+class _Size(int):
+    _shape: tuple[int, ...]
+    """NumPy's `x.size` (the number of elements, an int) that PyTorch's `x.size()` /
+    `x.size(dim)` can also call: an int everywhere (arithmetic, range, np.zeros) and, called,
+    the shape tuple or one axis's size."""
+
+    def __new__(cls, size: int, shape: tuple[int, ...]) -> _Size:
+        self = super().__new__(cls, size)
+        self._shape = shape  # the array's own shape tuple; made plain ints when called
+        return self
+
+    def __call__(self, dim: int | None = None) -> int | tuple[int, ...]:
+        """The shape (no argument) or the size of axis `dim` (negative counts from the end)."""
+        if dim is None:
+            return tuple(int(n) for n in self._shape)
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise ArgumentError(f"size: dim must be an int or None, got {dim!r} "
+                                f"({type(dim).__name__})")
+        if not -len(self._shape) <= dim < len(self._shape):
+            raise ShapeError(f"size: dim {dim} is out of range for a tensor with "
+                             f"{len(self._shape)} dimensions (valid: {-len(self._shape)} to "
+                             f"{len(self._shape) - 1})")
+        return int(self._shape[dim])
+
+    def __reduce__(self):
+        return int, (int(self),)  # pickled (and copied) as the plain int it is
 
 
 class Tensor:
@@ -33,6 +71,93 @@ class Tensor:
     __slots__ = ("data", "grad", "op", "inputs", "params", "seq", "name", "requires_grad",
                  "scope", "hooks", "_site", "device", "retains_grad", "_backward", "__weakref__")
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray + Tensor -> Tensor
+    # what each slot holds (for type checkers; the slots above are the storage)
+    data: Any
+    grad: Tensor | None
+    op: Primitive | None
+    inputs: tuple[Tensor, ...]
+    params: Mapping[str, Any]
+    seq: int
+    name: str | None
+    requires_grad: bool
+    scope: tuple[Scope, ...]
+    hooks: list[Callable[[Tensor], Tensor | None]] | None
+    _site: tuple[str, int] | None
+    device: Device
+    retains_grad: bool
+    _backward: tuple[int, Any] | None
+
+    if TYPE_CHECKING:
+        # The methods `@declare(method=...)` installs, as type checkers and IDEs see them (at run
+        # time the declarations set them; tests/test_api_surface.py keeps this list complete).
+        # The casts float(), double(), long(), int() and bool() are installed too but not listed:
+        # here the first three would shadow the built-in types in this class's annotations.
+        abs = _elementwise.abs
+        add = _elementwise.add
+        all = _reduction.all
+        any = _reduction.any
+        argmax = _reduction.argmax
+        argmin = _reduction.argmin
+        astype = _structural.astype
+        broadcast_to = _structural.broadcast_to
+        ceil = _elementwise.ceil
+        chunk = _structural.chunk
+        clamp = _elementwise.clip
+        clip = _elementwise.clip
+        clone = _structural.clone
+        cos = _elementwise.cos
+        div = _elementwise.div
+        equal = _elementwise.equal
+        erf = _elementwise.erf
+        exp = _elementwise.exp
+        expand = _structural.expand
+        expand_dims = _structural.expand_dims
+        flatten = _structural.flatten
+        floor = _elementwise.floor
+        greater = _elementwise.greater
+        greater_equal = _elementwise.greater_equal
+        isfinite = _elementwise.isfinite
+        isinf = _elementwise.isinf
+        isnan = _elementwise.isnan
+        less = _elementwise.less
+        less_equal = _elementwise.less_equal
+        log = _elementwise.log
+        log_softmax = _activations.log_softmax
+        logsumexp = _reduction.logsumexp
+        matmul = _linalg.matmul
+        max = _reduction.max
+        maximum = _elementwise.maximum
+        mean = _reduction.mean
+        min = _reduction.min
+        minimum = _elementwise.minimum
+        mm = _linalg.mm
+        mul = _elementwise.mul
+        neg = _elementwise.neg
+        norm = _reduction.norm
+        not_equal = _elementwise.not_equal
+        permute = _structural.permute
+        pow = _elementwise.pow
+        reciprocal = _elementwise.reciprocal
+        relu = _activations.relu
+        repeat = _structural.repeat
+        reshape = _structural.reshape
+        round = _elementwise.round
+        sigmoid = _activations.sigmoid
+        sign = _elementwise.sign
+        sin = _elementwise.sin
+        softmax = _activations.softmax
+        split = _structural.split
+        sqrt = _elementwise.sqrt
+        squeeze = _structural.squeeze
+        std = _reduction.std
+        sub = _elementwise.sub
+        sum = _reduction.sum
+        swapaxes = _structural.swapaxes
+        t = _structural.t
+        tanh = _activations.tanh
+        unsqueeze = _structural.unsqueeze
+        var = _reduction.var
+        view = _structural.view
 
     def __init__(self, data, dtype=None, device=None, requires_grad: bool = False,
                  name: str | None = None):
@@ -108,12 +233,16 @@ class Tensor:
         return self.data.dtype
 
     @property
-    def size(self) -> int:
-        return math.prod(self.data.shape)
+    def size(self) -> _Size:
+        """The number of elements, as NumPy's `.size` (an int), and also callable as PyTorch's
+        `size()`: `x.size()` is the shape tuple and `x.size(d)` is `x.shape[d]`. Both habits
+        work because the value is an int subclass with a `__call__`."""
+        return _Size(math.prod(self.data.shape), self.data.shape)
 
     @property
     def site(self) -> str | None:
-        """'file.py:123' where user code created this node (None for leaves and untracked results)."""
+        """'file.py:123' where user code created this node (None for leaves and untracked
+        results)."""
         return format_site(self._site)
 
     @property
@@ -128,8 +257,9 @@ class Tensor:
     def item(self) -> float:
         if _tracer is not None:
             _tracer.read(self, "item")
-        if self.size != 1:
-            raise ValueError(f"item(): only a tensor with one element converts, this one has shape {self.shape}")
+        if math.prod(self.data.shape) != 1:
+            raise ValueError(f"item(): only a tensor with one element converts, this one has "
+                             f"shape {self.shape}")
         return to_numpy(self.data).reshape(()).item()
 
     def numpy(self) -> np.ndarray:
@@ -148,9 +278,10 @@ class Tensor:
     def __bool__(self) -> bool:
         if _tracer is not None:
             _tracer.read(self, "__bool__")
-        if self.size != 1:
+        if math.prod(self.data.shape) != 1:
             raise ValueError(
-                f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or "
+                f".all()"
             )
         return bool(self.item())
 
@@ -169,7 +300,8 @@ class Tensor:
         if requires_grad and not (self.device is CPU and self.data.dtype.kind == "f") \
                 and not _is_floating(self):
             raise TypeError(
-                f"requires_grad_: only floating tensors can require gradients, this one is {self.dtype}"
+                f"requires_grad_: only floating tensors can require gradients, this one is "
+                f"{self.dtype}"
             )
         if self.op is not None and not requires_grad:
             raise BackwardError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
@@ -195,16 +327,19 @@ class Tensor:
         Returns a function that removes the hook.
         """
         if not self.requires_grad:
-            raise BackwardError("register_hook: this tensor does not require grad, so no gradient reaches it")
+            raise BackwardError("register_hook: this tensor does not require grad, so no "
+                                "gradient reaches it")
         if self.hooks is None:
             self.hooks = []
-        self.hooks.append(hook)
-        return lambda: self.hooks.remove(hook)
+        hooks = self.hooks
+        hooks.append(hook)
+        return lambda: hooks.remove(hook)
 
     def zero_grad(self) -> None:
         self.grad = None
 
-    def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False) -> None:
+    def backward(self, gradient=None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
         """Backpropagate from this tensor, accumulating into `.grad` of the leaves."""
         _autodiff.sweep((self,), None if gradient is None else (gradient,),
                         retain_graph=retain_graph or create_graph, create_graph=create_graph)
@@ -258,53 +393,45 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([values] + extras) + ")"
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        """Notebooks show this tensor's values, op and gradient (cheap: no graph walk); drawing
-        the graph is the explicit `draw()`."""
-        from . import viz
-
-        return viz.tensor_mimebundle(self, include, exclude)
-
-    def draw(self, **kwargs):
-        """The graph that computed this tensor as a `graphviz.Digraph` (a notebook displays it);
-        keywords as for `gg.viz.draw` (style="circuit", expand=True, path=...)."""
-        from . import viz
-
-        return viz.draw(self, **kwargs)
+    # `draw()` and the notebook display (`_repr_mimebundle_`) are installed by graphgrad.viz:
+    # the viewer reaches the engine from outside, the core never imports it.
 
     # ----- operators (each one is a gate or a composition of gates) -----------------------------
-    def __add__(self, other): return _apply(_ops.add, (self, other), _NO_PARAMS)
-    def __radd__(self, other): return _apply(_ops.add, (self, other), _NO_PARAMS)  # other + self
-    def __sub__(self, other): return _ops.sub(self, other)
-    def __rsub__(self, other): return _ops.sub(_as_tensor_like(other, self), self)
-    def __mul__(self, other): return _apply(_ops.mul, (self, other), _NO_PARAMS)
-    def __rmul__(self, other): return _apply(_ops.mul, (self, other), _NO_PARAMS)  # other * self
-    def __truediv__(self, other): return _ops.div(self, other)
+    # They call the private gates directly (`_apply`, or the undeclared helpers bound at the end
+    # of this file): `x + y` pays no argument checks. The named ops (`x.sum(...)`, `x.exp()`)
+    # are the public functions themselves, installed by their declarations in graphgrad.ops.
+    def __add__(self, other): return _apply(_add, (self, other), _NO_PARAMS)
+    def __radd__(self, other): return _apply(_add, (self, other), _NO_PARAMS)  # other + self
+    def __sub__(self, other): return _sub(self, other)
+    def __rsub__(self, other): return _sub(_as_tensor_like(other, self), self)
+    def __mul__(self, other): return _apply(_mul, (self, other), _NO_PARAMS)
+    def __rmul__(self, other): return _apply(_mul, (self, other), _NO_PARAMS)  # other * self
+    def __truediv__(self, other): return _div(self, other)
     def __rtruediv__(self, other):
         if isinstance(other, (int, float)) and other == 1:  # not an array: `arr == 1` is an array
-            return _ops.reciprocal(self)  # 1/x is the lecture's single 1/x gate
-        return _ops.div(_as_tensor_like(other, self), self)
-    def __pow__(self, other): return _ops.pow(self, other)
-    def __rpow__(self, other): return _ops.pow(_as_tensor_like(other, self), self)
-    def __matmul__(self, other): return _ops.matmul(self, other)
-    def __rmatmul__(self, other): return _ops.matmul(_as_tensor_like(other, self), self)
-    def __neg__(self): return _apply(_ops.neg, (self,), _NO_PARAMS)
+            return _apply(_reciprocal, (self,), _NO_PARAMS)  # 1/x is the lecture's single 1/x gate
+        return _div(_as_tensor_like(other, self), self)
+    def __pow__(self, other): return _apply(_pow, (self, other), _NO_PARAMS)
+    def __rpow__(self, other): return _apply(_pow, (_as_tensor_like(other, self), self), _NO_PARAMS)
+    def __matmul__(self, other): return _matmul(self, other)
+    def __rmatmul__(self, other): return _matmul(_as_tensor_like(other, self), self)
+    def __neg__(self): return _apply(_neg, (self,), _NO_PARAMS)
     def __pos__(self): return self
-    def __abs__(self): return _ops.abs(self)
-    def __lt__(self, other): return _ops.less(self, other)
-    def __le__(self, other): return _ops.less_equal(self, other)
-    def __gt__(self, other): return _ops.greater(self, other)
-    def __ge__(self, other): return _ops.greater_equal(self, other)
-    def __eq__(self, other): return _ops.equal(self, other)  # type: ignore[override]
-    def __ne__(self, other): return _ops.not_equal(self, other)  # type: ignore[override]
+    def __abs__(self): return _abs(self)
+    def __lt__(self, other): return _apply(_less, (self, other), _NO_PARAMS)
+    def __le__(self, other): return _apply(_less_equal, (self, other), _NO_PARAMS)
+    def __gt__(self, other): return _apply(_greater, (self, other), _NO_PARAMS)
+    def __ge__(self, other): return _apply(_greater_equal, (self, other), _NO_PARAMS)
+    def __eq__(self, other): return _apply(_equal, (self, other), _NO_PARAMS)
+    def __ne__(self, other): return _apply(_not_equal, (self, other), _NO_PARAMS)
     __hash__ = object.__hash__
 
-    def __getitem__(self, index): return _ops.getitem(self, index)
+    def __getitem__(self, index): return _index(self, index)
 
     def __iter__(self):
         """The rows along axis 0, each a node of the graph (`for row in x`, `a, b = x`)."""
         for i in range(len(self)):
-            yield _ops.getitem(self, i)
+            yield _index(self, i)
 
     def __setitem__(self, index, value):
         raise TypeError(
@@ -312,75 +439,44 @@ class Tensor:
             "changing it in place would change what its consumers computed. Build a new one, "
             "e.g. gg.where(mask, value, x), or gg.concatenate / gg.stack of the pieces")
 
-    # ----- methods users know from NumPy and PyTorch --------------------------------------------
-    def sum(self, axis=None, keepdims: bool = False): return _ops.sum(self, axis=axis, keepdims=keepdims)
-    def mean(self, axis=None, keepdims: bool = False): return _ops.mean(self, axis=axis, keepdims=keepdims)
-    def max(self, axis=None, keepdims: bool = False): return _ops.max(self, axis=axis, keepdims=keepdims)
-    def min(self, axis=None, keepdims: bool = False): return _ops.min(self, axis=axis, keepdims=keepdims)
-    def var(self, axis=None, keepdims: bool = False): return _ops.var(self, axis=axis, keepdims=keepdims)
-    def std(self, axis=None, keepdims: bool = False): return _ops.std(self, axis=axis, keepdims=keepdims)
-    def argmax(self, axis=None): return _ops.argmax(self, axis=axis)
-    def argmin(self, axis=None): return _ops.argmin(self, axis=axis)
-    def any(self, axis=None, keepdims: bool = False): return _ops.any(self, axis=axis, keepdims=keepdims)
-    def all(self, axis=None, keepdims: bool = False): return _ops.all(self, axis=axis, keepdims=keepdims)
-    def norm(self, p: float = 2, axis=None, keepdims: bool = False):
-        return _ops.norm(self, p=p, axis=axis, keepdims=keepdims)
-    def logsumexp(self, axis=None, keepdims: bool = False):
-        return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
-    def clip(self, min=None, max=None): return _ops.clip(self, min, max)
-    clamp = clip  # PyTorch's name
-    def numel(self) -> int: return self.size          # PyTorch's names for size and ndim
-    def dim(self) -> int: return self.ndim
-    def exp(self): return _ops.exp(self)
-    def log(self): return _ops.log(self)
-    def sqrt(self): return _ops.sqrt(self)
-    def abs(self): return _ops.abs(self)
-    def reciprocal(self): return _ops.reciprocal(self)
-    def maximum(self, other): return _ops.maximum(self, other)
-    def astype(self, dtype): return _ops.astype(self, dtype=dtype)
+    # ----- methods that are not ops ---------------------------------------------------------------
+    # Every op method (sum, exp, reshape, view, clip/clamp, float, chunk, ...) is installed by
+    # its declaration in graphgrad.ops (`@declare(method=True)`): the method IS the public op.
+    def numel(self) -> int:
+        """The number of elements (PyTorch's numel; NumPy's size)."""
+        return math.prod(self.data.shape)
 
-    def reshape(self, *shape):
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return _ops.reshape(self, shape=shape)
+    def dim(self) -> int:
+        """The number of axes (PyTorch's dim; NumPy's ndim)."""
+        return self.data.ndim
 
-    def view(self, *shape): return self.reshape(*shape)
-    def flatten(self, start_dim: int = 0, end_dim: int = -1): return _ops.flatten(self, start_dim, end_dim)
-
-    def transpose(self, *dims) -> Tensor:
+    def transpose(self, *dims: int | tuple[int, ...]) -> Tensor:
         """Two axes are swapped (PyTorch's `transpose(0, 1)`). A full order, as a tuple or as
         one int per axis, permutes them, and no argument reverses them (NumPy's meanings, where
-        they cannot be mistaken for a swap); `permute` always takes a full order."""
+        they cannot be mistaken for a swap); `permute` always takes a full order. Gradient: g
+        transposed back. (`gg.transpose(x, axes)` is NumPy's function.)"""
         if not dims:
             return _ops.transpose(self)
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            return self.permute(dims[0])
+            return _ops.permute(self, dims[0])
         if len(dims) == 2:
             return _ops.swapaxes(self, *dims)
         if len(dims) == self.ndim:
-            return self.permute(dims)
+            return _ops.permute(self, dims)
         raise TypeError(
             f"transpose: {len(dims)} axes {dims} for a tensor of shape {self.shape}; pass two "
             f"axes to swap (transpose(0, 1), as in PyTorch) or all {self.ndim} in their new "
             f"order (permute(...))")
 
-    def permute(self, *dims):
-        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            dims = tuple(dims[0])
-        return _ops.transpose(self, axes=dims)
-
     @property
-    def T(self): return _ops.transpose(self)
-
-    def squeeze(self, axis=None): return _ops.squeeze(self, axis=axis)
-    def unsqueeze(self, axis: int): return _ops.expand_dims(self, axis=axis)
-    def expand_dims(self, axis: int): return _ops.expand_dims(self, axis=axis)
-    def broadcast_to(self, shape): return _ops.broadcast_to(self, shape=tuple(shape))
+    def T(self) -> Tensor:
+        """All axes reversed (NumPy's and PyTorch's .T); gradient: g reversed back."""
+        return _ops.transpose(self)
 
 
 def _rebuild(cls: type, array, device: str, requires_grad: bool, name, grad) -> Tensor:
     """A leaf of class `cls` (Tensor, Parameter) from what `__reduce_ex__` saved."""
-    t = object.__new__(cls)
+    t: Tensor = object.__new__(cls)
     Tensor.__init__(t, array, device=device, name=name)
     t.requires_grad = requires_grad
     t.grad = grad
@@ -431,11 +527,32 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False,
 
 # The hot operators call the primitive application directly (one Python call less per gate);
 # graphgrad._primitive sets `_apply` when it is defined.
-_apply = None
-# Set by graphgrad.compile while a trace runs in any thread (the core never imports it):
+_apply: Any = None
+# Set by graphgrad.compiler while a trace runs in any thread (the core never imports it):
 # `read(tensor, method)` raises ConcretizationError in the tracing thread (control flow may not
 # read values), `detached(copy, original)` notes that a `.detach()` copy stands for its original.
 _tracer = None
 
-from . import ops as _ops  # ops need Tensor defined first
-from . import autodiff as _autodiff
+# The gates and undeclared helpers the operators call, bound by graphgrad.ops once defined (they
+# import this module, so it cannot import them): `x + y` is one call to `_apply(_add, ...)`.
+# Set before importing ops, which binds them, whichever of the two modules is imported first.
+_add: Any = None
+_mul: Any = None
+_neg: Any = None
+_pow: Any = None
+_reciprocal: Any = None
+_less: Any = None
+_less_equal: Any = None
+_greater: Any = None
+_greater_equal: Any = None
+_equal: Any = None
+_not_equal: Any = None
+_sub: Any = None
+_div: Any = None
+_abs: Any = None
+_matmul: Any = None
+_index: Any = None
+
+# ops need Tensor defined first (their declarations add the methods); ops before autodiff
+from . import ops as _ops  # noqa: E402, I001
+from . import autodiff as _autodiff  # noqa: E402, I001

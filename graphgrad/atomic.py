@@ -23,7 +23,7 @@ from typing import IO
 try:
     import fcntl
 except ImportError:  # not on POSIX: no locks, so stale files are only recognised by their age
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # (checked with `fcntl is None` before each use)
 
 __all__ = ["STALE_AFTER_S", "TEMP_MARKER", "atomic_write", "atomic_write_bytes",
            "remove_stale_temporaries"]
@@ -54,7 +54,8 @@ def _lock(handle: IO, blocking: bool) -> bool:
     return True
 
 
-def remove_stale_temporaries(folder, older_than_s: float = STALE_AFTER_S) -> list[Path]:
+def remove_stale_temporaries(folder: str | os.PathLike,
+                             older_than_s: float = STALE_AFTER_S) -> list[Path]:
     """Delete graphgrad's abandoned temporary files in `folder`; return the paths removed.
 
     Only names of graphgrad's pattern count, only ones last modified over `older_than_s` seconds
@@ -62,7 +63,7 @@ def remove_stale_temporaries(folder, older_than_s: float = STALE_AFTER_S) -> lis
     a killed process's lock dies with it). Errors (a file vanishing meanwhile, no permission) are
     ignored: cleaning up must never make a write fail.
     """
-    removed = []
+    removed: list[Path] = []
     now = time.time()
     try:
         names = [n for n in os.listdir(folder) if _TEMP_NAME.fullmatch(n)]
@@ -83,7 +84,8 @@ def remove_stale_temporaries(folder, older_than_s: float = STALE_AFTER_S) -> lis
 
 
 @contextlib.contextmanager
-def atomic_write(path, mode: str = "wb", make_parents: bool = True) -> Iterator[IO]:
+def atomic_write(path: str | os.PathLike, mode: str = "wb",
+                 make_parents: bool = True) -> Iterator[IO]:
     """Open a temporary sibling of `path` for writing; on success it replaces `path` atomically.
 
     On any exception the temporary file is removed and `path` is left as it was. Abandoned
@@ -114,7 +116,7 @@ def atomic_write(path, mode: str = "wb", make_parents: bool = True) -> Iterator[
         raise
 
 
-def atomic_write_bytes(path, data: bytes) -> Path:
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     with atomic_write(path) as handle:
         handle.write(data)
     return Path(path)

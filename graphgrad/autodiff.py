@@ -11,16 +11,20 @@ import functools
 import heapq
 import itertools
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import config
+from ._tensor import Tensor
 from .errors import BackwardError, DeviceError, DtypeError, GraphFreedError, ShapeError
 from .ops.structural import sum_to
 from .summary import KEEP_ELEMENTS, ArraySummary
-from ._tensor import Tensor
 
 _stamps = itertools.count(1)  # one number per releasing backward: a node's gradient says which
+# While gg.detect_anomaly() is on, graphgrad.anomaly sets its checker here (and in _primitive): the
+# sweep checks each VJP's result, and suspends the forward checks of the gates inside the VJPs.
+_anomaly: Any = None
 
 
 def _as_list(values) -> list:
@@ -92,6 +96,9 @@ def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_grap
     visited: list[Tensor] = []  # released non-leaf nodes, in visiting order
     large: list[Tensor] = []  # those whose value is too large to keep
     token = config.set_grad_enabled_token(create_graph)
+    anomaly = _anomaly  # detect_anomaly(): a VJP is checked as one, not gate by gate
+    if anomaly is not None:
+        anomaly_depth = anomaly.enter_backward()
     try:
         for root, gradient in zip(roots, grads):
             if gradient is None and create_graph:  # the unit seed becomes a leaf of the
@@ -147,9 +154,11 @@ def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_grap
             params = node.params
             input_grads = op.vjp(g, node, *inputs, **params) if params else \
                 op.vjp(g, node, *inputs)
+            if anomaly is not None:
+                anomaly.backward(node, g, input_grads)
             if flows is not None:  # the gradient along each edge, summed to its input's shape
-                input_grads = [_record_flow(flows, key, slot, parent, parent_grad)
-                               for slot, (parent, parent_grad) in enumerate(zip(inputs, input_grads))]
+                input_grads = [_record_flow(flows, key, slot, parent, parent_grad) for slot,
+                               (parent, parent_grad) in enumerate(zip(inputs, input_grads))]
             for parent, parent_grad in zip(inputs, input_grads):
                 if parent_grad is None or not parent.requires_grad:
                     continue
@@ -188,6 +197,8 @@ def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_grap
         return results
     finally:
         config.reset_grad_enabled(token)
+        if anomaly is not None:
+            anomaly.exit_backward(anomaly_depth)
 
 
 def _record_flow(flows: dict, key: int, slot: int, parent: Tensor, parent_grad):
@@ -203,8 +214,15 @@ def edge_vjps(node: Tensor, seed: Tensor) -> list[Tensor | None]:
     sweep, alone, summed to each input's shape, not recorded (a ones seed gives the local
     gradients d node / d input that the visualizer draws on the wires)."""
     inputs = node.inputs
-    with config.no_grad():
-        found = node.op.vjp(seed, node, *inputs, **node.params)
+    anomaly = _anomaly  # a drawing's local gradient (1/(2 sqrt 0)) is not an error
+    if anomaly is not None:
+        depth = anomaly.enter_backward()
+    try:
+        with config.no_grad():
+            found = node.op.vjp(seed, node, *inputs, **node.params)  # type: ignore[union-attr,misc]
+    finally:
+        if anomaly is not None:
+            anomaly.exit_backward(depth)
     out: list[Tensor | None] = []
     for parent, parent_grad in zip(inputs, found):
         if parent_grad is not None and parent_grad.data.shape != parent.data.shape:
@@ -245,7 +263,7 @@ def _hook_name(hook) -> str:
 
 
 def _run_hooks(node: Tensor, g: Tensor) -> Tensor:
-    for hook in node.hooks:
+    for hook in node.hooks or ():
         replaced = hook(g)
         if replaced is None:
             continue
@@ -298,7 +316,8 @@ def _normalize_argnums(argnums, count: int) -> tuple[int, ...]:
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for n in nums:
         if not -count <= n < count:
-            raise ValueError(f"grad: argnums {argnums!r} out of range for {count} positional arguments")
+            raise ValueError(f"grad: argnums {argnums!r} out of range for {count} positional "
+                             f"arguments")
     return tuple(n % count for n in nums)
 
 
@@ -328,13 +347,15 @@ def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
         with config.enable_grad():
             value = fn(*args, **kwargs)
         if not isinstance(value, Tensor):
-            raise TypeError(f"grad: {getattr(fn, '__name__', fn)} must return a Tensor, got {type(value).__name__}")
+            raise TypeError(f"grad: {getattr(fn, '__name__', fn)} must return a Tensor, got "
+                            f"{type(value).__name__}")
         if value.size != 1:
-            raise BackwardError(f"grad: {getattr(fn, '__name__', fn)} returned shape {value.shape}; "
-                                "grad needs a scalar output")
+            raise BackwardError(f"grad: {getattr(fn, '__name__', fn)} returned shape "
+                                f"{value.shape}; grad needs a scalar output")
         stop = frozenset(id(t) for t in targets)
         if value.requires_grad:
-            found = sweep([value], retain_graph=nested, create_graph=nested, accumulate=False, stop=stop)
+            found = sweep([value], retain_graph=nested, create_graph=nested, accumulate=False,
+                          stop=stop)
         else:
             found = {}
         grads = []

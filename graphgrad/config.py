@@ -1,7 +1,8 @@
 """Ambient state, all of it: process-wide defaults, with ContextVars as scoped overrides.
 
 Nothing else in graphgrad keeps global switches, and library code never reads environment
-variables. ContextVars make the context-manager overrides thread- and asyncio-safe. The plain
+variables. Grad mode is per thread, as PyTorch's. ContextVars make the other context-manager
+overrides thread- and asyncio-safe. The plain
 setters (`set_default_dtype`, `set_num_threads`) change a process-wide default instead, as in
 PyTorch: some ipykernel versions run each notebook cell in a fresh context and would drop a
 setting stored only in a ContextVar.
@@ -10,8 +11,10 @@ setting stored only in a ContextVar.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import NamedTuple
 
@@ -25,7 +28,6 @@ class Scope(NamedTuple):
     label: str = ""  # what kind of unit: the module's class name ("Conv2d"), or the composite
 
 
-_grad_enabled: ContextVar[bool] = ContextVar("graphgrad_grad_enabled", default=True)
 _expand_composites: ContextVar[bool] = ContextVar("graphgrad_expand_composites", default=False)
 _scope: ContextVar[tuple[Scope, ...]] = ContextVar("graphgrad_scope", default=())
 _UNSET = object()  # a ContextVar holding this defers to the process-wide default
@@ -34,9 +36,40 @@ _num_threads: ContextVar = ContextVar("graphgrad_num_threads", default=_UNSET)
 _process_defaults: dict[str, object] = {"dtype": "float32", "threads": None}
 _scope_ids = itertools.count(1)
 
-is_grad_enabled = _grad_enabled.get
-set_grad_enabled_token = _grad_enabled.set  # fast form for the backward sweep: returns a token
-reset_grad_enabled = _grad_enabled.reset
+
+
+class _ThreadState(threading.local):
+    """Grad mode is per thread, as PyTorch's: a notebook runs every cell in the same thread, so
+    `gg.set_grad_enabled(False)` on its own line holds for the next cell too (a ContextVar set
+    inside one cell's asyncio task would be dropped by some ipykernel versions), and a thread
+    that graphgrad.compiler traces in starts with gradients on."""
+
+    grad_enabled = True
+
+
+_thread = _ThreadState()
+# the per-node hot path reads it through a C-level partial: no Python frame
+is_grad_enabled: Callable[[], bool] = functools.partial(getattr, _thread, "grad_enabled")
+
+
+def set_grad_enabled_token(enabled: bool) -> bool:
+    """Fast form for the backward sweep: set the mode, return the previous one to reset with."""
+    previous = _thread.grad_enabled
+    _thread.grad_enabled = enabled
+    return previous
+
+
+def reset_grad_enabled(previous: bool) -> None:
+    _thread.grad_enabled = previous
+
+
+@contextlib.contextmanager
+def _grad_mode(enabled: bool) -> Iterator[None]:
+    previous = set_grad_enabled_token(enabled)
+    try:
+        yield
+    finally:
+        _thread.grad_enabled = previous
 is_expanding_composites = _expand_composites.get
 current_scope = _scope.get
 
@@ -50,34 +83,37 @@ def _set(var: ContextVar, value) -> Iterator[None]:
         var.reset(token)
 
 
-def no_grad():
+def no_grad() -> contextlib.AbstractContextManager[None]:
     """Run operations without recording the graph (inference, optimizer updates)."""
-    return _set(_grad_enabled, False)
+    return _grad_mode(False)
 
 
-def enable_grad():
+def enable_grad() -> contextlib.AbstractContextManager[None]:
     """Record the graph again inside a `no_grad()` block."""
-    return _set(_grad_enabled, True)
+    return _grad_mode(True)
 
 
 class set_grad_enabled:
     """Turn graph recording on or off, as a call or as a context manager (as in PyTorch).
 
     `gg.set_grad_enabled(False)` on its own line takes effect at once for the calling thread
-    (and asyncio task); `with gg.set_grad_enabled(False): ...` restores the previous mode on exit.
+    (and stays, across notebook cells); `with gg.set_grad_enabled(False): ...` restores the
+    previous mode on exit.
     """
 
     def __init__(self, enabled: bool) -> None:
-        self._token = _grad_enabled.set(bool(enabled))
+        if not (enabled is True or enabled is False):
+            raise TypeError(f"set_grad_enabled: expected True or False, got {enabled!r}")
+        self._previous = set_grad_enabled_token(enabled)
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, *exc_info: object) -> None:
-        _grad_enabled.reset(self._token)
+        _thread.grad_enabled = self._previous
 
 
-def expand_composites(enabled: bool = True):
+def expand_composites(enabled: bool = True) -> contextlib.AbstractContextManager[None]:
     """Make composites (sigmoid, conv2d, ...) build their primitive-gate subgraph.
 
     Use it to draw a composite gate by gate for a lecture, or to check a fused path against its
@@ -88,7 +124,8 @@ def expand_composites(enabled: bool = True):
 
 @contextlib.contextmanager
 def name_scope(name: str, kind: str = "module", label: str = "") -> Iterator[Scope]:
-    """Tag every node created inside with `Scope(kind, name, uid, label)`; the visualizer groups by it."""
+    """Tag every node created inside with `Scope(kind, name, uid, label)`; the visualizer groups
+    by it."""
     frame = Scope(kind, str(name), next(_scope_ids), str(label))
     token = _scope.set(_scope.get() + (frame,))
     try:
@@ -130,7 +167,7 @@ def set_default_dtype(dtype: str) -> None:
     _set_default(_default_dtype, "dtype", _dtype_name(dtype, "set_default_dtype"))
 
 
-def default_dtype(dtype: str):
+def default_dtype(dtype: str) -> contextlib.AbstractContextManager[None]:
     """Context manager form of `set_default_dtype`: an override for the block only."""
     return _set(_default_dtype, _dtype_name(dtype, "default_dtype"))
 
@@ -144,7 +181,8 @@ def _thread_count(count, caller: str) -> int | None:
     if count is None:
         return None
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValueError(f"{caller}: expected a positive int (or None for every core), got {count!r}")
+        raise ValueError(f"{caller}: expected a positive int (or None for every core), "
+                         f"got {count!r}")
     return count
 
 
@@ -157,6 +195,6 @@ def set_num_threads(count: int | None) -> None:
     _set_default(_num_threads, "threads", _thread_count(count, "set_num_threads"))
 
 
-def num_threads(count: int | None):
+def num_threads(count: int | None) -> contextlib.AbstractContextManager[None]:
     """Context manager form of `set_num_threads`: `with gg.num_threads(1): ...` (block only)."""
     return _set(_num_threads, _thread_count(count, "num_threads"))

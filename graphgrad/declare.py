@@ -29,6 +29,9 @@ from typing import Any, TypeVar, Union
 
 import numpy as np
 
+if typing.TYPE_CHECKING:
+    from ._tensor import Tensor
+
 from .errors import ArgumentError, user_site
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,7 +52,7 @@ def _tensor_class() -> type:
 
 # A value that broadcasts against a Tensor: Python and NumPy numbers and NumPy arrays become
 # constants of the Tensor's dtype. Used as an annotation (`y: TensorLike`).
-TensorLike = Union["Tensor", float, int, bool, np.ndarray, np.generic]  # noqa: F821
+TensorLike = Union["Tensor", float, int, bool, np.ndarray, np.generic]
 
 _NUMBER_KINDS = (int, float, np.integer, np.floating)
 
@@ -94,14 +97,21 @@ def _check_for(annotation) -> _Check | None:
         return _SIMPLE[annotation]
     origin = typing.get_origin(annotation)
     if origin in (Union, types.UnionType):
-        if annotation == TensorLike:
-            return _Check("(isinstance({v}, __Tensor) or isinstance({v}, __arrays) or "
-                          "isinstance({v}, __numbers))", "a Tensor, a number or a NumPy array")
-        parts = [_check_for(arg) for arg in typing.get_args(annotation)]
-        if any(part is None for part in parts):
+        args = typing.get_args(annotation)
+        # get_type_hints resolves TensorLike's "Tensor", so compare members, not the Union
+        tensor_like = {Tensor, float, int, bool, np.ndarray, np.generic}
+        parts: list[_Check | None] = []
+        if tensor_like <= set(args):
+            parts.append(_Check("(isinstance({v}, __Tensor) or isinstance({v}, __arrays) or "
+                                "isinstance({v}, __numbers))",
+                                "a Tensor, a number or a NumPy array"))
+            args = tuple(arg for arg in args if arg not in tensor_like)
+        parts += [_check_for(arg) for arg in args]
+        known = [part for part in parts if part is not None]
+        if len(known) != len(parts):
             return None
-        return _Check("(" + " or ".join(part.expr for part in parts) + ")",
-                      " or ".join(part.valid for part in parts))
+        return _Check("(" + " or ".join(part.expr for part in known) + ")",
+                      " or ".join(part.valid for part in known))
     if origin in (tuple, Sequence, list) or annotation in (tuple, list):
         args = typing.get_args(annotation)
         uniform = len(args) == 1 or len(args) == 2 and args[1] is Ellipsis
@@ -191,12 +201,25 @@ def declare(fn: F | None = None, *, name: str | None = None,
         op_name = name or fn.__name__
         if op_name in OPS:
             raise ValueError(f"declare: the op {op_name!r} is declared twice")
-        public = fn
+        public: Callable[..., Any] = fn
         if check:
             hints = typing.get_type_hints(fn, localns={"TensorLike": TensorLike})
-            checks = {arg: c for arg, annotation in hints.items() if arg != "return"
-                      for c in (_check_for(annotation),) if c is not None}
+            parameters = _inspect.signature(fn).parameters
+            checks = {}
+            for arg, annotation in hints.items():
+                c = _check_for(annotation) if arg != "return" else None
+                if c is not None and parameters[arg].kind is parameters[arg].VAR_POSITIONAL:
+                    # `*shape: int` annotates each element: check them all, not the tuple
+                    c = _Check("all(" + c.expr.format(v="__a") + " for __a in {v})", c.valid)
+                if c is not None:
+                    checks[arg] = c
             public = _generate(fn, op_name, checks) if checks else fn
+            # help() and inspect.signature show types, not the strings of postponed annotations
+            signature = _inspect.signature(fn)
+            public.__signature__ = signature.replace(  # type: ignore[attr-defined,unused-ignore]
+                parameters=[p.replace(annotation=hints.get(p.name, p.annotation))
+                            for p in signature.parameters.values()],
+                return_annotation=hints.get("return", signature.return_annotation))
         OPS[op_name] = public
         names = (op_name,) if method is True else () if method is False else \
             (method,) if isinstance(method, str) else tuple(method)

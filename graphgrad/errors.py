@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
+from types import FrameType
+from typing import Any
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -37,10 +40,15 @@ class BackwardError(GraphgradError, RuntimeError):
     """backward() called in a way that has no meaning (non-scalar root without a gradient...)."""
 
 
+class AnomalyError(GraphgradError, RuntimeError):
+    """Under `detect_anomaly()`: a node (forward) or a node's VJP (backward) made a NaN or an inf
+    from finite values; the message names the op, the shapes, the values and the user's line."""
+
+
 def creation_site(skip: int = 2) -> tuple[str, int]:
     """(file, line) of the first caller outside graphgrad: recorded on every node, so it is kept
     raw (no string formatting) and formatted only when an error or a diagram shows it."""
-    frame = sys._getframe(skip)
+    frame: FrameType | None = sys._getframe(skip)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
     if frame is None:
@@ -48,11 +56,15 @@ def creation_site(skip: int = 2) -> tuple[str, int]:
     return (frame.f_code.co_filename, frame.f_lineno)
 
 
-def format_site(site) -> str | None:
+def format_site(site: tuple[str, int] | None) -> str | None:
     """'file.py:123', the file relative to the working folder when it lies inside it: messages
     and drawings (SVG tooltips) then read the same on every machine."""
     if site is None:
         return None
+    return _format_site(site)
+
+
+def _format_site(site: tuple[str, int]) -> str:
     path = site[0]
     if os.path.isabs(path):
         here = os.getcwd()
@@ -63,10 +75,10 @@ def format_site(site) -> str | None:
 
 def user_site(skip: int = 2) -> str:
     """'file.py:123' of the first caller outside the graphgrad package (for error messages)."""
-    return format_site(creation_site(skip + 1))
+    return _format_site(creation_site(skip + 1))
 
 
-def describe(tensors) -> str:
+def describe(tensors: Iterable[Any]) -> str:
     """'shapes (2, 3) and (4,), dtypes float32 and float32' for an error message."""
     shapes = " and ".join(str(tuple(t.shape)) for t in tensors)
     dtypes = " and ".join(str(t.dtype) for t in tensors)

@@ -29,7 +29,8 @@ def ones(*shape, dtype=None, device=None, requires_grad: bool = False, name=None
     return _make(np.ones(_shape(shape)), dtype, device, requires_grad, name)
 
 
-def full(shape, value: float, dtype=None, device=None, requires_grad: bool = False, name=None) -> Tensor:
+def full(shape, value: float, dtype=None, device=None, requires_grad: bool = False,
+         name=None) -> Tensor:
     return _make(np.full(_shape((shape,)), value), dtype, device, requires_grad, name)
 
 

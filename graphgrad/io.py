@@ -41,7 +41,8 @@ __all__ = ["DEFAULT_MAX_BYTES", "CheckpointError", "load", "save"]
 
 SEPARATOR = "/"
 SUFFIX = ".npy"
-DEFAULT_MAX_BYTES = 4 * 2**30  # generous for the models graphgrad trains; load(max_bytes=) to change
+# generous for the models graphgrad trains; load(max_bytes=) to change
+DEFAULT_MAX_BYTES = 4 * 2**30
 MAX_HEADER_BYTES = 10_000  # NumPy's own limit on a .npy header
 _MAGIC = b"\x93NUMPY"
 _KINDS = "biufcSU"  # bool, ints, floats, complex, fixed-width bytes and str: no objects, no records
@@ -63,12 +64,9 @@ def _to_numpy(value: Any, key: str) -> np.ndarray:
     if type(data).__module__.startswith("numpy") or isinstance(data, (int, float, bool, str)):
         array = np.asarray(data)
     else:
-        try:
-            from graphgrad.backend import to_numpy
-        except ImportError:  # engine not importable: only NumPy arrays can be saved
-            array = np.asarray(data)
-        else:
-            array = np.asarray(to_numpy(data))
+        from graphgrad.backend import to_numpy
+
+        array = np.asarray(to_numpy(data))
     if array.dtype.hasobject or array.dtype.kind not in _KINDS:
         raise CheckpointError(
             f"cannot save {key!r}: it is an array of dtype {array.dtype} "
@@ -168,6 +166,10 @@ def _parse_header(text: str) -> tuple[np.dtype, tuple[int, ...], bool]:
         dtype = np.dtype(descr)
     except (TypeError, ValueError, SyntaxError) as error:
         raise ValueError(f"dtype {descr!r} is not a NumPy dtype ({error})") from None
+    # NumPy refuses a shape whose non-zero sizes multiply past its index range, even when a 0
+    # makes the array empty: say so here rather than let reshape fail with a bare ValueError
+    if math.prod(n for n in shape if n) * max(dtype.itemsize, 1) > np.iinfo(np.intp).max:
+        raise ValueError(f"shape {shape!r} of {dtype} is larger than any array NumPy can hold")
     return dtype, shape, fortran_order
 
 

@@ -15,13 +15,22 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from graphgrad import config
+from graphgrad._tensor import Tensor
 from graphgrad.atomic import atomic_write
 from graphgrad.data.loader import DataLoader
-from graphgrad._tensor import Tensor
+
+if TYPE_CHECKING:  # annotations only (matplotlib loads when a figure is asked for)
+    from matplotlib.figure import Figure
+
+    from graphgrad.nn.module import Module
+    from graphgrad.optim.optimizer import Optimizer
+    from graphgrad.optim.schedules import Schedule
 
 __all__ = [
     "History",
@@ -60,7 +69,7 @@ def _default_loss():
     return cross_entropy
 
 
-def accuracy(logits, labels) -> float:
+def accuracy(logits: Tensor | np.ndarray, labels: npt.ArrayLike) -> float:
     """Fraction of rows whose arg-max equals the label."""
     scores = logits.numpy() if isinstance(logits, Tensor) else np.asarray(logits)
     labels = np.asarray(labels)
@@ -79,7 +88,7 @@ def probabilities(scores: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def predict(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
+def predict(model: Callable[..., Tensor], x: np.ndarray, batch_size: int = 512) -> np.ndarray:
     """Model outputs for `x` as a NumPy array, in eval mode and without recording a graph."""
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
@@ -96,8 +105,8 @@ def predict(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
             model.train()
 
 
-def evaluate(model, x, y, loss_fn: Callable | None = None, batch_size: int = 512
-             ) -> tuple[float, float]:
+def evaluate(model: Callable[..., Tensor], x: np.ndarray, y: npt.ArrayLike,
+             loss_fn: Callable | None = None, batch_size: int = 512) -> tuple[float, float]:
     """(mean loss, accuracy) of `model` on (x, y), in eval mode."""
     loss_fn = loss_fn or _default_loss()
     scores = predict(model, x, batch_size)
@@ -118,8 +127,8 @@ def _as_loader(data, batch_size: int, seed: int | None) -> DataLoader:
 
 
 def fit(
-    model,
-    optimizer,
+    model: Module,
+    optimizer: Optimizer,
     train: DataLoader | Sequence[np.ndarray],
     *,
     epochs: int,
@@ -127,7 +136,7 @@ def fit(
     val: Sequence[np.ndarray] | None = None,
     batch_size: int = 64,
     seed: int | None = 0,
-    schedule=None,
+    schedule: Schedule | None = None,
     accuracy_fn: Callable | None = accuracy,
     progress: bool = True,
     callback: Callable[[int, History], None] | None = None,
@@ -142,8 +151,9 @@ def fit(
     shuffled with ``seed``. ``val`` = (x, y) is evaluated after every epoch. ``schedule`` (a
     learning-rate schedule) steps once per epoch. The first non-finite loss stops training with
     a `FloatingPointError` naming the epoch, step and loss, after putting back the weights and
-    optimizer state that gave the last finite loss (from before the last step). The learning rate is blamed (the lecture: "training fails? perhaps
-    the learning rate is too large") only when the loss grew before it went non-finite.
+    optimizer state that gave the last finite loss (from before the last step). The learning
+    rate is blamed (the lecture: "training fails? perhaps the learning rate is too large") only
+    when the loss grew before it went non-finite.
     ``compile=True`` traces the forward and loss once per batch shape and train/eval mode and
     runs generated code after that (the same losses as eager mode, to rounding).
     """
@@ -226,7 +236,7 @@ def _step_forward(model, loss_fn: Callable, compiled: bool) -> Callable:
 
     if not compiled:
         return fit_step
-    from graphgrad.compile import compile as compile_fn  # beside train, not in the engine core
+    from graphgrad.compiler import compile as compile_fn  # beside train, not in the engine core
 
     return compile_fn(fit_step)
 
@@ -266,7 +276,8 @@ class _FiniteGuard:
             self.optimizer.state = state
             weights = ("the weights and optimizer state that gave the last finite loss are "
                        "restored" + (f" (the last step made {bad[:3]} non-finite)" if bad else ""))
-        if self.last_loss is not None and self.last_loss > self.first_loss:
+        if (self.last_loss is not None and self.first_loss is not None
+                and self.last_loss > self.first_loss):
             cause = (f"the loss grew from {self.first_loss:.4g} to {self.last_loss:.4g} first: "
                      f"try a smaller learning rate (now {self.optimizer.param_groups[0]['lr']:g})")
         elif self.last_loss is None:
@@ -278,7 +289,8 @@ class _FiniteGuard:
         raise FloatingPointError(f"{where}; {weights}; {cause}")
 
 
-def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarray:
+def confusion_matrix(y_true: npt.ArrayLike, y_pred: npt.ArrayLike,
+                     num_classes: int | None = None) -> np.ndarray:
     """counts[i, j] = how many examples of class i were predicted as j."""
     y_true = np.asarray(y_true, dtype=np.int64)
     y_pred = np.asarray(y_pred, dtype=np.int64)
@@ -306,7 +318,7 @@ def _pyplot():
     return plt
 
 
-def plot_history(history: History, path: str | Path | None = None):
+def plot_history(history: History, path: str | Path | None = None) -> Figure | Path:
     """Loss and accuracy curves, train vs validation (the lecture's baby-sitting plots)."""
     plt = _pyplot()
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
@@ -327,7 +339,7 @@ def plot_history(history: History, path: str | Path | None = None):
 
 
 def plot_confusion_matrix(counts: np.ndarray, path: str | Path | None = None,
-                          labels: Sequence[str] | None = None):
+                          labels: Sequence[str] | None = None) -> Figure | Path:
     """Counts as a heat map with the numbers written in, true class on rows."""
     plt = _pyplot()
     counts = np.asarray(counts)

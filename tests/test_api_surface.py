@@ -207,3 +207,71 @@ def test_py_typed_is_shipped_as_package_data():
     assert (ROOT / "graphgrad" / "py.typed").is_file()
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "py.typed" in project["tool"]["setuptools"]["package-data"]["graphgrad"]
+
+
+def test_set_grad_enabled_as_a_call_survives_a_notebook_cell_run_in_a_fresh_context():
+    """ipykernel runs each cell as an asyncio task in a copied context: a ContextVar set there is
+    gone by the next cell. The mode is per thread (as PyTorch's), so the call holds."""
+    import contextvars
+    import threading
+
+    cell = contextvars.copy_context()
+    cell.run(gg.set_grad_enabled, False)
+    try:
+        assert not gg.config.is_grad_enabled()
+        w = gg.tensor([1.0], requires_grad=True)
+        assert not (w * 2.0).requires_grad
+        seen = []
+        worker = threading.Thread(target=lambda: seen.append(gg.config.is_grad_enabled()))
+        worker.start()
+        worker.join()
+        assert seen == [True]  # a new thread starts recording, as in PyTorch
+    finally:
+        gg.set_grad_enabled(True)
+    assert (w * 2.0).requires_grad
+
+
+def test_set_grad_enabled_rejects_a_truthy_value():
+    with pytest.raises(TypeError, match="set_grad_enabled: expected True or False, got 'no'"):
+        gg.set_grad_enabled("no")
+    assert gg.config.is_grad_enabled()
+
+
+def test_type_checkers_see_every_method_a_declaration_installs():
+    """`Tensor`'s TYPE_CHECKING block lists the methods @declare installs at run time, so mypy
+    and IDEs complete `x.sum(...)`; this keeps the list from rotting as ops are declared."""
+    import ast
+    import pathlib
+
+    from graphgrad.declare import METHODS, OPS
+
+    source = pathlib.Path(gg._tensor.__file__).read_text()
+    tensor_class = next(node for node in ast.parse(source).body
+                        if isinstance(node, ast.ClassDef) and node.name == "Tensor")
+    block = next(node for node in tensor_class.body if isinstance(node, ast.If)
+                 and ast.unparse(node.test) == "TYPE_CHECKING")
+    listed = {target.id for statement in block.body if isinstance(statement, ast.Assign)
+              for target in statement.targets}
+    casts = {"float", "double", "long", "int", "bool"}  # would shadow the built-in types there
+    assert listed == set(METHODS) - casts
+    for name in listed:
+        assert getattr(gg.Tensor, name) is OPS[METHODS[name]]
+
+
+def test_no_module_is_shadowed_by_a_function_of_the_same_name():
+    """`import graphgrad.tensor as m` once gave the function gg.tensor: every submodule that its
+    package also holds as an attribute must be that module."""
+    import importlib
+    import pkgutil
+    import types
+
+    shadowed = []
+    for info in pkgutil.walk_packages(gg.__path__, "graphgrad."):
+        if info.name.startswith("graphgrad.distributed"):
+            continue  # needs Ray
+        module = importlib.import_module(info.name)
+        parent_name, _, child = info.name.rpartition(".")
+        held = getattr(importlib.import_module(parent_name), child, module)
+        if not isinstance(held, types.ModuleType) or held is not module:
+            shadowed.append(f"{info.name} is shadowed by {held!r}")
+    assert not shadowed

@@ -1,4 +1,5 @@
-"""Backward over DAGs: fan-out, several roots, hooks, retain_graph, accumulation, grad transforms."""
+"""Backward over DAGs: fan-out, several roots, hooks, retain_graph, accumulation, grad
+transforms."""
 
 import gc
 import os
@@ -142,7 +143,8 @@ def test_grad_composes():
 
 def test_grad_argnums_and_value_and_grad():
     f = lambda x, y: (x * y * y).sum()
-    value, (gx, gy) = gg.value_and_grad(f, argnums=(0, 1))(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    value, (gx, gy) = gg.value_and_grad(f, argnums=(0, 1))(np.array([1.0, 2.0]),
+                                                           np.array([3.0, 4.0]))
     assert value.item() == pytest.approx(1 * 9 + 2 * 16)
     np.testing.assert_allclose(gx.numpy(), [9.0, 16.0])
     np.testing.assert_allclose(gy.numpy(), [6.0, 16.0])
@@ -317,7 +319,9 @@ def test_hook_returning_a_wrong_gradient_is_named(bad, words):
     x = gg.tensor(2.0, dtype="float64", requires_grad=True, name="x")
     y = x * 3.0
     y.register_hook(bad)
-    with pytest.raises(gg.BackwardError, match=rf"hook .*<lambda> registered on the mul node created at .*test_autodiff.*{words}"):
+    with pytest.raises(gg.BackwardError,
+                       match=rf"hook .*<lambda> registered on the mul node created at "
+                             rf".*test_autodiff.*{words}"):
         y.backward()
 
 

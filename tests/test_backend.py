@@ -20,8 +20,10 @@ def test_engine_runs_on_device(device):
     # the same computation on NumPy gives the same gradients
     x_cpu, w_cpu = gg.tensor(a, requires_grad=True), gg.tensor(b, requires_grad=True)
     h_cpu = gg.tanh(x_cpu @ w_cpu)
-    loss_cpu = gg.cross_entropy(h_cpu, np.array([0, 1, 1])) + (gg.pad(x_cpu, 1)[1:-1, ::2] ** 2).mean() \
-        + gg.maximum(h_cpu, 0.1).sum() + gg.log_softmax(gg.concatenate([h_cpu, h_cpu], axis=1), axis=1).sum()
+    loss_cpu = gg.cross_entropy(h_cpu, np.array([0, 1, 1])) \
+        + (gg.pad(x_cpu, 1)[1:-1, ::2] ** 2).mean() \
+        + gg.maximum(h_cpu, 0.1).sum() \
+        + gg.log_softmax(gg.concatenate([h_cpu, h_cpu], axis=1), axis=1).sum()
     loss_cpu.backward()
     np.testing.assert_allclose(to_numpy(x.grad.data), x_cpu.grad.numpy(), rtol=1e-10)
     np.testing.assert_allclose(to_numpy(w.grad.data), w_cpu.grad.numpy(), rtol=1e-10)

@@ -93,7 +93,8 @@ def test_confusion_matrix_refuses_labels_outside_the_classes():
     # a -1 label used to wrap around silently into the last row
     with pytest.raises(ValueError, match=r"label -1 is not a class in 0\.\.2"):
         confusion_matrix([0, -1], [0, 1], 3)
-    with pytest.raises(ValueError, match=r"prediction 3 is not a class in 0\.\.2 \(num_classes=3\)"):
+    with pytest.raises(ValueError,
+                       match=r"prediction 3 is not a class in 0\.\.2 \(num_classes=3\)"):
         confusion_matrix([0, 1], [0, 3], 3)
 
 

@@ -72,7 +72,8 @@ def _cuda_device(name: str) -> Device:
         ) from error
     index = int(name.split(":")[1]) if ":" in name else 0
     if index >= cupy.cuda.runtime.getDeviceCount():  # pragma: no cover
-        raise DeviceError(f"device {name!r}: this machine has {cupy.cuda.runtime.getDeviceCount()} GPU(s)")
+        raise DeviceError(f"device {name!r}: this machine has "
+                          f"{cupy.cuda.runtime.getDeviceCount()} GPU(s)")
     return Device(f"cuda:{index}", cupy_namespace, cupy.cuda.Device(index))
 
 
@@ -206,7 +207,8 @@ def scatter_add(xp, shape, index, values):
         cupyx.scatter_add(out, index, values)
     else:
         raise NotImplementedError(
-            f"getitem backward: advanced indexing {index!r} is not supported on namespace {xp.__name__}"
+            f"getitem backward: advanced indexing {index!r} is not supported on namespace "
+            f"{xp.__name__}"
         )
     return out
 

@@ -15,7 +15,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .. import config
 
@@ -89,7 +89,7 @@ class _SharedBlasLimit:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._inside = 0
-        self._limiter = None  # threadpoolctl's, while someone is inside
+        self._limiter: Any = None  # threadpoolctl's, while someone is inside
 
     def __enter__(self) -> None:
         with self._lock:

@@ -19,10 +19,17 @@ import math
 
 import numpy as np
 
-from .conv_numpy import (_conv_forward_grid, _conv_forward_per_image,
-                         _conv_input_grad_as_correlation, _conv_input_grad_by_offsets,
-                         _conv_weight_grad_per_image, _grid_pays, _input_grad_path,
-                         _numpy_float, _per_image_pays)
+from .conv_numpy import (
+    _conv_forward_grid,
+    _conv_forward_per_image,
+    _conv_input_grad_as_correlation,
+    _conv_input_grad_by_offsets,
+    _conv_weight_grad_per_image,
+    _grid_pays,
+    _input_grad_path,
+    _numpy_float,
+    _per_image_pays,
+)
 from .window_arrays import WindowGeometry, _is_numpy, _scratch, fold, unfold, window_geometry
 
 

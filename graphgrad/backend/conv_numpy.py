@@ -39,8 +39,14 @@ import math
 import numpy as np
 
 from .chunks import map_chunks
-from .window_arrays import (WindowGeometry, _is_numpy, _offsets, _scratch, _window_slices,
-                            crop_spatial)
+from .window_arrays import (
+    WindowGeometry,
+    _is_numpy,
+    _offsets,
+    _scratch,
+    _window_slices,
+    crop_spatial,
+)
 
 _CHUNK_BYTES = 1 << 20  # a core's L2 here; 512 KiB paid more per-chunk NumPy calls (10-30 us each)
 _ALIASING_STRIDE = 2048  # bytes: channel planes this far apart share one or two L1 cache sets

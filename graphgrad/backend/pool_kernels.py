@@ -17,8 +17,16 @@ import math
 
 import numpy as np
 
-from .window_arrays import (Pairs, WindowGeometry, _is_numpy, _offsets, _window_slices, _zeros,
-                            crop_spatial, pad_spatial)
+from .window_arrays import (
+    Pairs,
+    WindowGeometry,
+    _is_numpy,
+    _offsets,
+    _window_slices,
+    _zeros,
+    crop_spatial,
+    pad_spatial,
+)
 
 _LEAD = (slice(None), slice(None))
 

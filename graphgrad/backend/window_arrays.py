@@ -282,13 +282,17 @@ def fold(xp, cols, geometry: WindowGeometry, layout: str = "nck"):
         out = _zeros(xp, (n, c) + padded, cols)
         target = out
         lead = (slice(None), slice(None))
-        pick = lambda offset: cols[lead + offset + (...,)]
+
+        def pick(offset):
+            return cols[lead + offset + (...,)]
     elif layout == "ckn":
         c, n = cols.shape[0], cols.shape[1 + nd]
         out = _zeros(xp, (c, n) + padded, cols)  # (C, N, *padded): matches the cols layout
         target = out
         lead = (slice(None), slice(None))
-        pick = lambda offset: cols[(slice(None),) + offset + (...,)]
+
+        def pick(offset):
+            return cols[(slice(None),) + offset + (...,)]
     else:
         raise ValueError(f"fold: unknown layout {layout!r}; expected 'nck' or 'ckn'")
     for offset in _offsets(geometry.kernel):
@@ -321,7 +325,7 @@ class _ThreadBuffers(dict):
     """One thread's scratch buffers, by slot (a dict subclass, so the registry can hold it weakly:
     a thread that ends takes its buffers with it). Identity, not content, tells two apart."""
 
-    __hash__ = object.__hash__
+    __hash__ = object.__hash__  # type: ignore[assignment]  # (dict's is None: unhashable)
     __eq__ = object.__eq__
 
 

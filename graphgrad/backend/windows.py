@@ -14,13 +14,35 @@ calls sit behind `_is_numpy` checks.
 
 from __future__ import annotations
 
-from .conv_kernels import (conv_forward, conv_input_grad, conv_weight_grad, im2col_bytes,
-                           reference_conv)
-from .pool_kernels import (max_gather, max_indices, max_route, pad_spatial_value, window_max,
-                           window_spread, window_sum)
-from .window_arrays import (Pairs, WindowGeometry, crop_spatial, fold, normalize_padding,
-                            normalize_tuple, pad_spatial, release_workspace, unfold,
-                            window_geometry, workspace_bytes)
+from .conv_kernels import (
+    conv_forward,
+    conv_input_grad,
+    conv_weight_grad,
+    im2col_bytes,
+    reference_conv,
+)
+from .pool_kernels import (
+    max_gather,
+    max_indices,
+    max_route,
+    pad_spatial_value,
+    window_max,
+    window_spread,
+    window_sum,
+)
+from .window_arrays import (
+    Pairs,
+    WindowGeometry,
+    crop_spatial,
+    fold,
+    normalize_padding,
+    normalize_tuple,
+    pad_spatial,
+    release_workspace,
+    unfold,
+    window_geometry,
+    workspace_bytes,
+)
 
 __all__ = [
     "Pairs", "WindowGeometry", "conv_forward", "conv_input_grad", "conv_weight_grad",

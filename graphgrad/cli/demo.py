@@ -66,11 +66,8 @@ def train_lenet(epochs: int = DEFAULT_EPOCHS, seed: int = 0, progress: bool = Tr
 
 
 def _draw_training_step(model, data, out: Path) -> str:
-    try:
-        from graphgrad import viz
-    except ImportError as error:
-        return f"skipped training_step.svg: graphgrad.viz is not importable ({error})"
     import graphgrad as gg
+    from graphgrad import viz
     from graphgrad.composites.losses import cross_entropy
 
     x = gg.tensor(data.x_train[:8])
@@ -87,11 +84,8 @@ def _draw_training_step(model, data, out: Path) -> str:
 
 
 def _draw_sigmoid_circuit(out: Path) -> str:
-    try:
-        from graphgrad import viz
-    except ImportError as error:
-        return f"skipped sigmoid_circuit.svg: graphgrad.viz is not importable ({error})"
     import graphgrad as gg
+    from graphgrad import viz
 
     # the lecture's neuron: f(w, x) = 1 / (1 + exp(-(w0 x0 + w1 x1 + w2)))
     with gg.default_dtype("float64"):
@@ -114,8 +108,8 @@ def run_demo(out: Path, epochs: int = DEFAULT_EPOCHS, seed: int = 0, progress: b
              figures: bool = True, compile: bool = False) -> dict:
     """Train, evaluate, and write every output; returns the figures as a dict."""
     from graphgrad.atomic import atomic_write_bytes
-    from graphgrad.io import save
     from graphgrad.inspection.plotting import plot_kernels
+    from graphgrad.io import save
     from graphgrad.train import confusion_matrix, plot_confusion_matrix, plot_history, predict
 
     out = Path(out)

@@ -40,7 +40,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--show", default="value,grad",
                         help="comma list of value, grad, local, flow (default: value,grad)")
     parser.add_argument("--expand", action="append", default=None,
-                        help="open a composite or module by name (repeatable); 'all' opens everything")
+                        help="open a composite or module by name (repeatable); "
+                             "'all' opens everything")
     parser.add_argument("--depth", type=int, default=1, help="module levels drawn open (default 1)")
     parser.add_argument("--rankdir", default="auto", choices=("auto", "LR", "TB", "RL", "BT"))
     parser.add_argument("--precision", type=int, default=None)
@@ -79,8 +80,8 @@ def _pick(namespace: dict, name: str | None, origin: str):
 def graph_roots(namespace: dict) -> dict[str, object]:
     """{names: tensor} of the script's computed tensors that no other of them consumes, in the
     order the script made them (names of one tensor joined by ' = ')."""
-    from graphgrad.graph import ancestors
     from graphgrad._tensor import Tensor
+    from graphgrad.graph import ancestors
 
     computed: dict[int, tuple[list[str], Tensor]] = {}
     for key, value in namespace.items():
@@ -104,11 +105,12 @@ def _drawable(value) -> bool:
 
 def load_target(target: str):
     """What TARGET designates (see the module docstring), ready to draw."""
-    path, _, name = target.partition(":") if not os.path.exists(target) else (target, "", "")
-    name = name or None
+    path, _, given = target.partition(":") if not os.path.exists(target) else (target, "", "")
+    name = given or None
     if path.endswith(".py") or os.path.exists(path):
         if not os.path.isfile(path):
-            raise RenderTargetError(f"script {path!r} not found (TARGET: script.py[:NAME] or module:NAME)")
+            raise RenderTargetError(f"script {path!r} not found "
+                                    "(TARGET: script.py[:NAME] or module:NAME)")
         folder = os.path.dirname(os.path.abspath(path))
         sys.path.insert(0, folder)
         try:
@@ -134,8 +136,8 @@ def run(args) -> int:
     for output in args.output:
         suffix = output.rsplit(".", 1)[-1].lower() if "." in os.path.basename(output) else ""
         if suffix not in SUFFIXES:
-            print(f"graphgrad render: cannot tell the format of {output!r}; use one of the suffixes "
-                  f"{', '.join('.' + s for s in SUFFIXES)}", file=sys.stderr)
+            print(f"graphgrad render: cannot tell the format of {output!r}; use one of the "
+                  f"suffixes {', '.join('.' + s for s in SUFFIXES)}", file=sys.stderr)
             return 2
     try:
         value = load_target(args.target)
@@ -157,7 +159,7 @@ def run(args) -> int:
         expand = None
         if args.expand:
             expand = True if "all" in args.expand else args.expand
-        grads = {"auto": "auto", "compute": True, "none": False}[args.grads]
+        grads: bool | str = "auto" if args.grads == "auto" else args.grads == "compute"
         dot = viz.draw(*roots, style=args.style, show=args.show, expand=expand, depth=args.depth,
                        rankdir=args.rankdir, precision=args.precision, grads=grads,
                        check=args.check, gates=args.gates, thumbnails=args.thumbnails,

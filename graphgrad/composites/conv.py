@@ -5,9 +5,9 @@ kernel reshaped to a matrix; that is its gate expansion. Three composites are th
 maps of one convolution and each other's VJPs (as in JAX's transposes and Chainer's
 deconvolution), so gradients of any order stay fused:
 
-    conv              y  = W @ unfold(x)           VJP: (conv_transpose(g, W), conv_weight_grad(x, g))
-    conv_transpose    x' = fold(W^T @ y)           VJP: (conv(g, W), conv_weight_grad(g, y))
-    conv_weight_grad  W' = y @ unfold(x)^T         VJP: (conv_transpose(y, g), conv(x, g))
+    conv              y  = W @ unfold(x)         VJP: (conv_transpose(g, W), conv_weight_grad(x, g))
+    conv_transpose    x' = fold(W^T @ y)         VJP: (conv(g, W), conv_weight_grad(g, y))
+    conv_weight_grad  W' = y @ unfold(x)^T       VJP: (conv_transpose(y, g), conv(x, g))
 
 Public functions (PyTorch names and NCHW layout): `conv1d`, `conv2d`, `conv_transpose2d`,
 `local_conv2d` (unshared weights), `tiled_conv2d` (a set of kernels cycled across positions) and
@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import math
 
+from .._tensor import Tensor
 from ..backend import windows
 from ..backend.windows import WindowGeometry, window_geometry
+from ..declare import declare
 from ..errors import ShapeError
 from ..ops import getitem, matmul, pad, reshape, sum as reduce_sum, swapaxes, transpose
 from ..ops.window import fold_with, unfold_with
-from .._tensor import Tensor
-from .composite import composite
+from .registry import composite
 
 
 # ----- the three linear maps ----------------------------------------------------------------------
@@ -138,7 +139,14 @@ def _flipped(w: Tensor, nd: int) -> Tensor:
 
 
 # ----- public API ---------------------------------------------------------------------------------
-def conv_output_shape(input_size, kernel_size, stride=1, padding=0, dilation=1,
+# What the window arguments take (checked by the declarations; window_geometry checks the values):
+# an int for every axis or one per axis; padding also "valid", "same" or (before, after) pairs.
+Size = int | tuple[int, ...]
+Padding = int | str | tuple[int | tuple[int, int], ...]
+
+
+def conv_output_shape(input_size: Size, kernel_size: Size, stride: Size = 1,
+                      padding: Padding = 0, dilation: Size = 1,
                       strict: bool = False) -> WindowGeometry:
     """Output size of a convolution or pooling window, and whether the stride tiles exactly.
 
@@ -172,28 +180,40 @@ def _conv_nd(op: str, nd: int, x, w, b, stride, padding, dilation, groups, flip,
     return _add_bias(op, conv(x, w, geometry=geometry, groups=groups), b, nd)
 
 
-def conv1d(x: Tensor, w: Tensor, b: Tensor | None = None, stride=1, padding=0, dilation=1,
-           groups: int = 1, flip: bool = False, strict: bool = False) -> Tensor:
-    """1-d convolution of x (N, C, L) with w (C_out, C / groups, k); see `conv2d`."""
+@declare
+def conv1d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: Size = 1, padding: Padding = 0,
+           dilation: Size = 1, groups: int = 1, flip: bool = False,
+           strict: bool = False) -> Tensor:
+    """1-d cross-correlation of x (N, C, L) with w (C_out, C / groups, k), plus bias b
+    (torch.nn.functional.conv1d); the arguments and the gradient are those of `conv2d`."""
     return _conv_nd("conv1d", 1, x, w, b, stride, padding, dilation, groups, flip, strict)
 
 
-def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride=1, padding=0, dilation=1,
-           groups: int = 1, flip: bool = False, strict: bool = False) -> Tensor:
-    """2-d cross-correlation of x (N, C, H, W) with w (C_out, C / groups, kh, kw), plus bias b.
+@declare
+def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: Size = 1, padding: Padding = 0,
+           dilation: Size = 1, groups: int = 1, flip: bool = False,
+           strict: bool = False) -> Tensor:
+    """2-d cross-correlation of x (N, C, H, W) with w (C_out, C / groups, kh, kw), plus bias b
+    (torch.nn.functional.conv2d): y[n, o, h, w] = b[o] + sum over c, i, j of
+    x[n, c, s h + d i, s w + d j] w[o, c, i, j] (stride s, dilation d, after padding).
 
     `padding`: an int, a pair, ((top, bottom), (left, right)), "valid" (0) or "same" (stride 1
     only). `dilation` spaces the kernel taps (convolution "with holes"). `groups` splits the
     channels into independent convolutions. `flip=True` flips the kernel: the true convolution
     sum_m x[i - m] w[m] of the notes instead of the correlation sum_m x[i + m] w[m].
     `strict=True` rejects a stride that does not tile the padded input exactly.
+    Gradient: conv_transpose2d(g, w) for x, the correlation of x with g for w, g summed over
+    (N, H, W) for b; each is again a fused convolution, so gradients of any order stay fused.
     """
     return _conv_nd("conv2d", 2, x, w, b, stride, padding, dilation, groups, flip, strict)
 
 
-def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride=1, padding=0,
-                     output_padding=0, groups: int = 1, dilation=1) -> Tensor:
-    """Transposed convolution (PyTorch's): the adjoint of `conv2d` with the same w and geometry.
+@declare
+def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: Size = 1,
+                     padding: Padding = 0, output_padding: Size = 0, groups: int = 1,
+                     dilation: Size = 1) -> Tensor:
+    """Transposed convolution (torch.nn.functional.conv_transpose2d): the adjoint of `conv2d`
+    with the same w and geometry; its gradient in x is that conv2d.
 
     x (N, C_in, H, W), w (C_in, C_out / groups, kh, kw). Output size per axis:
     (H - 1) * stride - 2 * padding + dilation * (kh - 1) + output_padding + 1. This is the
@@ -234,13 +254,15 @@ def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride=1, pa
     return _add_bias(op, y, b, 2)
 
 
-def local_conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride=1, padding=0,
-                 dilation=1) -> Tensor:
+@declare
+def local_conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: Size = 1,
+                 padding: Padding = 0, dilation: Size = 1) -> Tensor:
     """Unshared convolution (a locally connected layer): a different kernel at every position.
 
     x (N, C, H, W), w (C_out, OH, OW, C, kh, kw) — w[:, i, j] is the kernel of output position
     (i, j); b is (C_out,) or (C_out, OH, OW). Parameters: C_out * OH * OW * C * kh * kw.
-    Built from gates: unfold, transpose, a batched matmul over positions.
+    Built from gates: unfold, transpose, a batched matmul over positions, so its gradient is
+    theirs (no PyTorch function; Keras's LocallyConnected2D).
     """
     op = "local_conv2d"
     _check_tensor(op, "x", x, 4, "(N, C, H, W)")
@@ -272,15 +294,16 @@ def local_conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride=1, paddin
                      f"got {b.shape}")
 
 
-def tiled_conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride=1, padding=0,
-                 dilation=1) -> Tensor:
+@declare
+def tiled_conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: Size = 1,
+                 padding: Padding = 0, dilation: Size = 1) -> Tensor:
     """Tiled convolution: a set of th x tw kernels cycled across the output positions.
 
     x (N, C, H, W), w (th, tw, C_out, C, kh, kw): output position (i, j) uses kernel
     w[i % th, j % tw], so immediate neighbours have different kernels while parameters are shared
     every th rows and tw columns. th = tw = 1 is `conv2d`; th x tw = the output size is
     `local_conv2d`. Built as a local convolution whose kernels are the tiled w (the gradient sums
-    over the copies through the broadcast gate).
+    over the copies through the broadcast gate). No PyTorch function.
     """
     op = "tiled_conv2d"
     _check_tensor(op, "x", x, 4, "(N, C, H, W)")

@@ -1,4 +1,10 @@
-"""Losses, each built from composites and gates and drawn as one collapsible unit."""
+"""Losses, each built from composites and gates and drawn as one collapsible unit.
+
+Each public loss is declared once (`graphgrad.declare`) with PyTorch's name, argument order and
+`reduction=` ("mean", "sum", "none"; `kl_div` adds "batchmean"). The Composite behind it
+(`_cross_entropy`) is private and registered in COMPOSITES under the public name; a loss has no
+fused forward, so it always builds its gate expansion, which the visualizer draws as one box.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +12,22 @@ import math
 
 import numpy as np
 
-from ..backend import dtype_name, to_numpy
-from ..errors import ShapeError
-from ..ops import equal, exp, log, maximum, mean
-from ..ops import sum as reduce_sum
-from ..ops.elementwise import abs as elementwise_abs
-from ..ops.elementwise import where_defined
 from .._primitive import constant_like, primitive
 from .._tensor import Tensor
+from ..backend import dtype_name, to_numpy
+from ..declare import TensorLike, declare
+from ..errors import ArgumentError, ShapeError
+from ..ops import equal, exp, log, maximum, mean, sum as reduce_sum
+from ..ops.elementwise import abs as elementwise_abs, where, where_defined
 from .activations import log_softmax
-from .composite import composite
+from .registry import composite
 
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _one_hot_forward(xp, labels, *, classes: int, dtype):
+def _one_hot_forward(xp, labels, *, classes: int, dtype, op: str = "one_hot"):
     if labels.size and (int(xp.min(labels)) < 0 or int(xp.max(labels)) >= classes):
-        raise ValueError(f"cross_entropy: labels must lie in [0, {classes - 1}] for {classes} "
-                         f"classes")
+        raise ShapeError(f"{op}: labels must lie in [0, {classes - 1}] for {classes} classes")
     axis_shape = (1, classes) + (1,) * (labels.ndim - 1)
     hits = xp.expand_dims(labels, axis=1) == xp.reshape(xp.arange(classes), axis_shape)
     return xp.astype(hits, dtype)
@@ -34,6 +38,12 @@ one_hot = primitive("one_hot", symbol="one-hot", forward=_one_hot_forward, vjp=N
                     register=False, doc="integer labels (N, *d) as one-hot rows (N, C, *d)")
 
 
+def _check_reduction(op: str, reduction: str, valid: tuple[str, ...] = _REDUCTIONS) -> None:
+    if reduction not in valid:
+        raise ArgumentError(f"{op}: reduction must be one of {', '.join(map(repr, valid))}, "
+                            f"got {reduction!r}")
+
+
 def _reduce(values: Tensor, reduction: str, op: str) -> Tensor:
     if reduction == "mean":
         return mean(values)
@@ -41,71 +51,320 @@ def _reduce(values: Tensor, reduction: str, op: str) -> Tensor:
         return reduce_sum(values)
     if reduction == "none":
         return values
-    raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    raise ArgumentError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _target_distribution(logits: Tensor, targets) -> Tensor:
-    """Integer labels (N, *d) become one-hot along axis 1; (N, C, *d) targets are used as given."""
-    if isinstance(targets, Tensor) and targets.shape == logits.shape:
-        return targets
+def _labels(op: str, scores: Tensor, targets, allow_distribution: bool):
+    """Integer labels (N, *d) for scores (N, C, *d), checked; a float (N, C, *d) distribution is
+    returned as a constant where `allow_distribution`. Returns (kind, value)."""
+    if scores.ndim < 2:
+        raise ShapeError(f"{op}: input must have shape (N, C) or (N, C, d1, ...), "
+                         f"got {scores.shape}")
+    if allow_distribution and isinstance(targets, Tensor) and targets.shape == scores.shape:
+        return "distribution", targets
     labels = to_numpy(targets.data if isinstance(targets, Tensor) else np.asarray(targets))
-    if labels.shape == logits.shape and labels.dtype.kind == "f":
-        return constant_like(labels.astype(dtype_name(logits.dtype)), logits)
-    classes = logits.shape[1]
-    label_shape = logits.shape[:1] + logits.shape[2:]
+    if allow_distribution and labels.shape == scores.shape and labels.dtype.kind == "f":
+        return "distribution", constant_like(labels.astype(dtype_name(scores.dtype)), scores)
+    classes = scores.shape[1]
+    label_shape = scores.shape[:1] + scores.shape[2:]
     if labels.shape != label_shape or labels.dtype.kind not in "iu":
+        also = f" or a distribution of shape {scores.shape}" if allow_distribution else ""
         raise ShapeError(
-            f"cross_entropy: targets must be integer labels of shape {label_shape} or a "
-            f"distribution of shape {logits.shape}; got shape {labels.shape} and dtype "
-            f"{labels.dtype}"
+            f"{op}: targets must be integer labels of shape {label_shape}{also}; got shape "
+            f"{labels.shape} and dtype {labels.dtype}"
         )
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        raise ValueError(
-            f"cross_entropy: labels must lie in [0, {classes - 1}] for {classes} classes; "
+        raise ShapeError(
+            f"{op}: labels must lie in [0, {classes - 1}] for {classes} classes; "
             f"got values from {labels.min()} to {labels.max()}"
         )
-    if isinstance(targets, Tensor) and targets.device is logits.device:
-        return one_hot(targets, classes=classes, dtype=logits.data.dtype)
-    rows = np.eye(classes, dtype=dtype_name(logits.dtype))[labels]      # (N, *d, C)
-    return constant_like(np.ascontiguousarray(np.moveaxis(rows, -1, 1)), logits)
+    return "labels", labels
 
 
-def _cross_entropy(logits: Tensor, targets, reduction: str = "mean") -> Tensor:
-    if logits.ndim < 2:
-        raise ShapeError(f"cross_entropy: logits must have shape (N, C) or (N, C, d1, ...), "
-                         f"got {logits.shape}")
-    distribution = _target_distribution(logits, targets)
+def _one_hot_of(op: str, scores: Tensor, targets, labels: np.ndarray) -> Tensor:
+    """The labels as one-hot rows along axis 1 of the scores: a gate when the labels are a Tensor
+    on the scores' device (gg.compile reads each batch's), a constant otherwise."""
+    classes = scores.shape[1]
+    if isinstance(targets, Tensor) and targets.device is scores.device:
+        return one_hot(targets, classes=classes, dtype=scores.data.dtype, op=op)
+    rows = np.eye(classes, dtype=dtype_name(scores.dtype))[labels]      # (N, *d, C)
+    return constant_like(np.ascontiguousarray(np.moveaxis(rows, -1, 1)), scores)
+
+
+def _target_distribution(op: str, scores: Tensor, targets) -> Tensor:
+    """Integer labels (N, *d) become one-hot along axis 1; (N, C, *d) targets are used as given."""
+    kind, value = _labels(op, scores, targets, allow_distribution=True)
+    return value if kind == "distribution" else _one_hot_of(op, scores, targets, value)
+
+
+def _same_shape_target(op: str, input: Tensor, target):
+    target_shape = tuple(target.shape) if isinstance(target, Tensor) else np.shape(target)
+    # (N, 1) - (N,) would broadcast to (N, N)
+    if target_shape != input.shape and target_shape != ():
+        raise ShapeError(f"{op}: input shape {input.shape} and target shape {target_shape} "
+                         f"differ; reshape one so they match")
+    return target
+
+
+# ----- cross-entropy and its halves ---------------------------------------------------------------
+def _cross_entropy_expand(logits: Tensor, targets, reduction: str = "mean") -> Tensor:
+    distribution = _target_distribution("cross_entropy", logits, targets)
     per_sample = -reduce_sum(distribution * log_softmax(logits, axis=1), axis=1)
     return _reduce(per_sample, reduction, "cross_entropy")
 
 
-cross_entropy = composite(
-    "cross_entropy", expand=_cross_entropy,
-    doc="Softmax cross-entropy of logits (N, C) against integer labels (N,) or target "
-        "distributions (N, C) such as one-hot rows; stable for large logits (log-sum-exp). "
-        "As in PyTorch, logits (N, C, d1, ...) take labels (N, d1, ...), one per position "
-        "(segmentation), and 'mean' averages over every position.",
+_cross_entropy = composite(
+    "cross_entropy", expand=_cross_entropy_expand,
+    doc="Softmax cross-entropy of logits against integer labels or target distributions.",
 )
 
 
-def _mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
-    target_shape = tuple(target.shape) if isinstance(target, Tensor) else np.shape(target)
-    if target_shape != input.shape and target_shape != ():  # (N, 1) - (N,) would broadcast to (N, N)
-        raise ShapeError(f"mse_loss: input shape {input.shape} and target shape {target_shape} "
-                         f"differ; reshape one so they match")
-    diff = input - target
+@declare
+def cross_entropy(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy -sum(t * log_softmax(input, 1), 1) (torch.nn.functional.cross_entropy).
+
+    `input`: logits (N, C); `target`: integer labels (N,) in [0, C) or distributions (N, C)
+    such as one-hot rows. As in PyTorch, logits (N, C, d1, ...) take labels (N, d1, ...), one per
+    position (segmentation), and "mean" averages over every position. Stable for large logits
+    (log-sum-exp). Gradient with respect to the logits: softmax(input) - t (/ N for "mean").
+    """
+    _check_reduction("cross_entropy", reduction)
+    return _cross_entropy(input, target, reduction)
+
+
+def _nll_loss_expand(log_probs: Tensor, targets, reduction: str = "mean") -> Tensor:
+    _, labels = _labels("nll_loss", log_probs, targets, allow_distribution=False)
+    picked = reduce_sum(_one_hot_of("nll_loss", log_probs, targets, labels) * log_probs, axis=1)
+    return _reduce(-picked, reduction, "nll_loss")
+
+
+_nll_loss = composite(
+    "nll_loss", expand=_nll_loss_expand,
+    doc="Negative log-likelihood: minus the log-probability of each target class.",
+)
+
+
+@declare
+def nll_loss(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood -input[n, target[n]] (torch.nn.functional.nll_loss).
+
+    `input`: log-probabilities (N, C) or (N, C, d1, ...), usually from `log_softmax(x, 1)`;
+    `target`: integer labels (N,) or (N, d1, ...) in [0, C). `nll_loss(log_softmax(x, 1), t)`
+    is `cross_entropy(x, t)`. Gradient: -1 at each target entry (/ the count for "mean"), 0
+    elsewhere. PyTorch's `weight` and `ignore_index` are not supported.
+    """
+    _check_reduction("nll_loss", reduction)
+    return _nll_loss(input, target, reduction)
+
+
+# ----- regression ---------------------------------------------------------------------------------
+def _mse_loss_expand(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    diff = input - _same_shape_target("mse_loss", input, target)
     return _reduce(diff * diff, reduction, "mse_loss")
 
 
-mse_loss = composite(
-    "mse_loss", expand=_mse_loss,
-    doc="Mean squared error (PyTorch's meaning). The notes' E = ½Σ(t−y)² is "
-        "`0.5 * gg.mse_loss(y, t, reduction='sum')`.",
+_mse_loss = composite(
+    "mse_loss", expand=_mse_loss_expand,
+    doc="Mean squared error (PyTorch's meaning).",
 )
 
 
+@declare
+def mse_loss(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
+    """Squared error (input - target)^2, averaged by default (torch.nn.functional.mse_loss).
+
+    The notes' E = ½Σ(t−y)² is `0.5 * gg.mse_loss(y, t, reduction='sum')`. Shapes must match
+    (or the target is a scalar): (N, 1) against (N,) would broadcast to (N, N). Gradient:
+    2 (input - target) (/ the count for "mean").
+    """
+    _check_reduction("mse_loss", reduction)
+    return _mse_loss(input, target, reduction)
+
+
+def _l1_loss_expand(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    diff = input - _same_shape_target("l1_loss", input, target)
+    return _reduce(elementwise_abs(diff), reduction, "l1_loss")
+
+
+_l1_loss = composite("l1_loss", expand=_l1_loss_expand, doc="Absolute error |input - target|.")
+
+
+@declare
+def l1_loss(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
+    """Absolute error |input - target|, averaged by default (torch.nn.functional.l1_loss).
+
+    Gradient: sign(input - target) (/ the count for "mean"); 0 where they are equal (the abs
+    gate's rule). Shapes must match, as for `mse_loss`.
+    """
+    _check_reduction("l1_loss", reduction)
+    return _l1_loss(input, target, reduction)
+
+
+def _huber(diff: Tensor, delta: float) -> Tensor:
+    size = elementwise_abs(diff)
+    return where(size < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
+
+
+def _huber_loss_expand(input: Tensor, target, reduction: str = "mean", delta: float = 1.0):
+    diff = input - _same_shape_target("huber_loss", input, target)
+    return _reduce(_huber(diff, delta), reduction, "huber_loss")
+
+
+_huber_loss = composite(
+    "huber_loss", expand=_huber_loss_expand,
+    doc="Squared error within delta, linear beyond.",
+)
+
+
+def _positive(op: str, name: str, value: float) -> float:
+    if not value > 0 or not math.isfinite(value):
+        raise ArgumentError(f"{op}: {name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+@declare
+def huber_loss(input: Tensor, target: TensorLike, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
+    """Huber loss (torch.nn.functional.huber_loss): with d = input - target, ½d² where
+    |d| < delta and delta (|d| - ½delta) elsewhere, averaged by default.
+
+    Gradient: d clipped to [-delta, delta]: outliers pull no harder than delta. Continuous
+    first derivative; the second jumps at |d| = delta.
+    """
+    _check_reduction("huber_loss", reduction)
+    delta = _positive("huber_loss", "delta", delta)
+    return _huber_loss(input, target, reduction, delta)
+
+
+def _smooth_l1_loss_expand(input: Tensor, target, reduction: str = "mean", beta: float = 1.0):
+    diff = input - _same_shape_target("smooth_l1_loss", input, target)
+    return _reduce(_huber(diff, beta) * (1.0 / beta), reduction, "smooth_l1_loss")
+
+
+_smooth_l1_loss = composite(
+    "smooth_l1_loss", expand=_smooth_l1_loss_expand,
+    doc="Huber loss divided by beta.",
+)
+
+
+@declare
+def smooth_l1_loss(input: Tensor, target: TensorLike, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """Smooth L1 loss (torch.nn.functional.smooth_l1_loss): ½d²/beta where |d| < beta,
+    |d| - ½beta elsewhere; `huber_loss(delta=beta) / beta`.
+
+    Gradient: d / beta clipped to [-1, 1]. (PyTorch's beta=0, plain L1, is `l1_loss` here.)
+    """
+    _check_reduction("smooth_l1_loss", reduction)
+    beta = _positive("smooth_l1_loss", "beta", beta)
+    return _smooth_l1_loss(input, target, reduction, beta)
+
+
+# ----- distributions ------------------------------------------------------------------------------
+_KL_REDUCTIONS = ("batchmean", "sum", "mean", "none")
+
+
+def _kl_div_expand(input: Tensor, target, reduction: str = "mean", log_target: bool = False):
+    target = _binary_target("kl_div", "input", input, target)
+    if log_target:
+        pointwise = exp(target) * (target - input)
+    else:  # t log t is 0 where t = 0 (xlogy), with gradient 0 there
+        pointwise = target * (where_defined(target > 0.0, log, target, 0.0) - input)
+    if reduction == "batchmean":
+        total = reduce_sum(pointwise)
+        return total * (1.0 / input.shape[0]) if input.ndim else total
+    return _reduce(pointwise, reduction, "kl_div")
+
+
+_kl_div = composite(
+    "kl_div", expand=_kl_div_expand,
+    doc="Kullback-Leibler divergence of the target from the input distribution.",
+)
+
+
+@declare
+def kl_div(input: Tensor, target: TensorLike, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """KL divergence sum t (log t - input) (torch.nn.functional.kl_div, scipy.special.rel_entr).
+
+    `input` holds log-probabilities (from `log_softmax`), `target` probabilities (or
+    log-probabilities with `log_target=True`), same shape. reduction: "batchmean" (the sum over
+    the batch divided by N: the true KL per sample), "sum", "mean" (over every element, PyTorch's
+    default, which PyTorch warns is not the KL) or "none". Terms with t = 0 count 0.
+    Gradient with respect to the input: -t (/ N or the count).
+    """
+    _check_reduction("kl_div", reduction, _KL_REDUCTIONS)
+    return _kl_div(input, target, reduction, log_target)
+
+
+def _multi_margin_expand(scores: Tensor, targets, reduction: str = "mean", margin: float = 1.0,
+                         per_class: bool = True):
+    op = "multi_margin_loss" if per_class else "svm_loss"
+    _, labels = _labels(op, scores, targets, allow_distribution=False)
+    is_target = _one_hot_of(op, scores, targets, labels)
+    correct = reduce_sum(is_target * scores, axis=1, keepdims=True)
+    # the target class itself scores max(0, margin) = margin: taken off again below
+    hinges = maximum(scores - correct + margin, 0.0) * (1.0 - is_target)
+    per_sample = reduce_sum(hinges, axis=1)
+    if per_class:
+        per_sample = per_sample * (1.0 / scores.shape[1])
+    return _reduce(per_sample, reduction, op)
+
+
+_multi_margin_loss = composite(
+    "multi_margin_loss", expand=_multi_margin_expand,
+    doc="Multiclass hinge loss, divided by the number of classes (PyTorch's).",
+)
+_svm_loss = composite(
+    "svm_loss", expand=lambda s, t, reduction="mean", margin=1.0: _multi_margin_expand(
+        s, t, reduction, margin, per_class=False),
+    doc="The multiclass SVM loss: sum over wrong classes of max(0, s_j - s_y + margin).",
+)
+
+
+def _check_scores(op: str, input: Tensor, target, reduction: str, margin: float) -> None:
+    _check_reduction(op, reduction)
+    if not math.isfinite(margin):
+        raise ArgumentError(f"{op}: margin must be a finite number, got {margin!r}")
+    if input.ndim != 2:
+        raise ShapeError(f"{op}: input must be class scores of shape (N, C), got {input.shape}")
+
+
+@declare
+def svm_loss(input: Tensor, target: TensorLike, reduction: str = "mean",
+             margin: float = 1.0) -> Tensor:
+    """Multiclass SVM (hinge) loss (Weston-Watkins, as CS231n teaches it): per sample, the sum
+    over the wrong classes j of max(0, s_j - s_y + margin), s_y the target class's score;
+    averaged over N.
+
+    `input`: scores (N, C); `target`: integer labels (N,). This is C times
+    torch.nn.functional.multi_margin_loss, which divides by the number of classes (see
+    `multi_margin_loss`). Gradient: +1 for every wrong
+    class inside the margin, minus their count for the target class (the hinge gate's routing;
+    at exactly the margin the max gate's tie passes half).
+    """
+    _check_scores("svm_loss", input, target, reduction, margin)
+    return _svm_loss(input, target, reduction, margin)
+
+
+@declare
+def multi_margin_loss(input: Tensor, target: TensorLike, p: int = 1, margin: float = 1.0,
+                      reduction: str = "mean") -> Tensor:
+    """Multiclass hinge loss as PyTorch's torch.nn.functional.multi_margin_loss: per sample,
+    sum over j != y of max(0, margin - s_y + s_j), divided by the number of classes C.
+
+    `svm_loss` is the same without the division by C. Only p=1 (PyTorch's default); `weight`
+    is not supported.
+    """
+    if p != 1:
+        raise ArgumentError(f"multi_margin_loss: only p=1 is supported, got p={p!r}")
+    _check_scores("multi_margin_loss", input, target, reduction, margin)
+    return _multi_margin_loss(input, target, reduction, margin)
+
+
+# ----- binary -------------------------------------------------------------------------------------
 def _binary_target(op: str, what: str, scores: Tensor, target) -> Tensor:
-    """0/1 targets as a constant of the scores' dtype and device, with the same shape."""
+    """Targets as a constant of the scores' dtype and device, with the same shape."""
     if not isinstance(target, Tensor):
         target = constant_like(np.asarray(target, dtype=dtype_name(scores.dtype)), scores)
     if target.shape != scores.shape:
@@ -128,28 +387,54 @@ def _floored_log(p: Tensor) -> Tensor:
     return where_defined(above_floor, log, p, _LOG_FLOOR)
 
 
-def _binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tensor:
+def _binary_cross_entropy_expand(probs: Tensor, target, reduction: str = "mean") -> Tensor:
     target = _binary_target("binary_cross_entropy", "probabilities", probs, target)
     losses = -(target * _floored_log(probs) + (1.0 - target) * _floored_log(1.0 - probs))
     return _reduce(losses, reduction, "binary_cross_entropy")
 
 
-binary_cross_entropy = composite(
-    "binary_cross_entropy", expand=_binary_cross_entropy,
-    doc="Cross-entropy of probabilities in [0, 1] against targets in [0, 1], each log floored "
-        "at -100 as in PyTorch; for logits prefer binary_cross_entropy_with_logits, which is "
-        "stable.",
+_binary_cross_entropy = composite(
+    "binary_cross_entropy", expand=_binary_cross_entropy_expand,
+    doc="Cross-entropy of probabilities against targets in [0, 1], logs floored at -100.",
 )
 
 
-def _bce_with_logits(logits: Tensor, target, reduction: str = "mean") -> Tensor:
+@declare
+def binary_cross_entropy(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
+    """-(t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1] and targets t in [0, 1]
+    (torch.nn.functional.binary_cross_entropy), each log floored at -100 as in PyTorch.
+
+    For logits prefer `binary_cross_entropy_with_logits`, which is stable. Gradient:
+    (p - t) / (p (1 - p)).
+    """
+    _check_reduction("binary_cross_entropy", reduction)
+    return _binary_cross_entropy(input, target, reduction)
+
+
+def _bce_with_logits_expand(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     target = _binary_target("binary_cross_entropy_with_logits", "logits", logits, target)
     # max(x, 0) - x t + log(1 + exp(-|x|)): exp never overflows
     losses = maximum(logits, 0.0) - logits * target + log(1.0 + exp(-elementwise_abs(logits)))
     return _reduce(losses, reduction, "binary_cross_entropy_with_logits")
 
 
-binary_cross_entropy_with_logits = composite(
-    "binary_cross_entropy_with_logits", expand=_bce_with_logits,
+_binary_cross_entropy_with_logits = composite(
+    "binary_cross_entropy_with_logits", expand=_bce_with_logits_expand,
     doc="Binary cross-entropy of raw scores: sigmoid and log fused for stability.",
 )
+
+
+@declare
+def binary_cross_entropy_with_logits(input: Tensor, target: TensorLike,
+                                     reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of raw scores x: `binary_cross_entropy(sigmoid(x), t)` computed as
+    max(x, 0) - x t + log(1 + e^-|x|), which never overflows
+    (torch.nn.functional.binary_cross_entropy_with_logits). Gradient: σ(x) - t.
+    """
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    return _binary_cross_entropy_with_logits(input, target, reduction)
+
+
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+           "huber_loss", "kl_div", "l1_loss", "mse_loss", "multi_margin_loss", "nll_loss",
+           "smooth_l1_loss", "svm_loss"]

@@ -15,14 +15,28 @@ from __future__ import annotations
 
 import math
 
+from .._tensor import Tensor
 from ..backend import windows
 from ..backend.windows import WindowGeometry, window_geometry
+from ..declare import declare
 from ..errors import ShapeError
-from ..ops import abs as abs_, max as reduce_max, mean, pad, power, reshape, sum as reduce_sum
-from ..ops import transpose, where
+from ..ops import (
+    abs as abs_,
+    max as reduce_max,
+    mean,
+    pad,
+    power,
+    reshape,
+    sum as reduce_sum,
+    transpose,
+    where,
+)
 from ..ops.window import max_route, unfold_with, window_spread_with
-from .._tensor import Tensor
-from .composite import composite
+from .registry import composite
+from .conv import Size
+
+# pooling pads with numbers only (no "same"): an int, one per axis, or (before, after) pairs
+PoolPadding = int | tuple[int | tuple[int, int], ...]
 
 
 def _kernel_axes(geometry: WindowGeometry) -> tuple[int, ...]:
@@ -125,9 +139,13 @@ def _pool_geometry(op: str, x, nd: int, kernel_size, stride, padding, dilation=1
                            kernel_size if stride is None else stride, padding, dilation, strict)
 
 
-def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
-               return_indices: bool = False, strict: bool = False):
-    """Max over each kh x kw window of x (N, C, H, W); stride defaults to kernel_size.
+@declare
+def max_pool2d(x: Tensor, kernel_size: Size, stride: Size | None = None,
+               padding: PoolPadding = 0, dilation: Size = 1, return_indices: bool = False,
+               strict: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    """Max over each kh x kw window of x (N, C, H, W) (torch.nn.functional.max_pool2d); stride
+    defaults to kernel_size. Gradient: g goes to each window's largest element (tied winners
+    share it equally).
 
     Padding is -inf (never selected) and at most half the kernel, as in PyTorch. With
     `return_indices=True` also returns, per output, the flat index (into H*W) of the window's
@@ -145,8 +163,12 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     return out, Tensor._leaf(indices, x.device)
 
 
-def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0, strict: bool = False) -> Tensor:
-    """Mean over each window of x (N, C, H, W); zero padding counts in the mean."""
+@declare
+def avg_pool2d(x: Tensor, kernel_size: Size, stride: Size | None = None,
+               padding: PoolPadding = 0, strict: bool = False) -> Tensor:
+    """Mean over each window of x (N, C, H, W) (torch.nn.functional.avg_pool2d; zero padding
+    counts in the mean, PyTorch's count_include_pad=True). Gradient: g / (kh kw) spread over
+    each window."""
     geometry = _pool_geometry("avg_pool2d", x, 2, kernel_size, stride, padding, 1, strict)
     return avg_pool(x, geometry=geometry)
 
@@ -157,9 +179,11 @@ def _check_p(op: str, p):
     return float(p)
 
 
-def lp_pool2d(x: Tensor, p: float, kernel_size, stride=None, padding=0,
-              strict: bool = False) -> Tensor:
-    """(sum over each window of |x|^p)^(1/p): L2 pooling of the notes for p = 2.
+@declare
+def lp_pool2d(x: Tensor, p: float, kernel_size: Size, stride: Size | None = None,
+              padding: PoolPadding = 0, strict: bool = False) -> Tensor:
+    """(sum over each window of |x|^p)^(1/p): L2 pooling of the notes for p = 2
+    (torch.nn.functional.lp_pool2d). Gradient: g sign(x) |x|^(p-1) / out^(p-1).
 
     Unlike PyTorch's lp_pool2d this takes |x| (a true p-norm, so odd p is well defined) and
     allows zero padding. The gradient at an all-zero window is 0.
@@ -188,6 +212,7 @@ def _channels_back(y: Tensor, lead, order) -> Tensor:
     return transpose(y, inverse)
 
 
+@declare
 def lp_pool_channels(x: Tensor, p: float = 2.0, size: int = 2, stride: int | None = None,
                      axis: int = 1) -> Tensor:
     """Lp pooling over feature channels: sqrt(sum_{k in N(j)} h_k^2) for p = 2 (the notes).
@@ -202,14 +227,18 @@ def lp_pool_channels(x: Tensor, p: float = 2.0, size: int = 2, stride: int | Non
     return _channels_back(lp_pool(signal, geometry=geometry, p=p), lead, order)
 
 
-def max_pool_channels(x: Tensor, size: int = 2, stride: int | None = None, axis: int = 1) -> Tensor:
-    """Max over groups of `size` feature channels (sliding by `stride`, default `size`)."""
+@declare
+def max_pool_channels(x: Tensor, size: int = 2, stride: int | None = None,
+                      axis: int = 1) -> Tensor:
+    """Max over groups of `size` feature channels (sliding by `stride`, default `size`) along
+    `axis`, at every position; the gradient goes to each group's largest channel."""
     op = "max_pool_channels"
     signal, lead, order = _channels_as_signal(op, x, axis)
     geometry = window_geometry(op, signal.shape[2:], size, size if stride is None else stride)
     return _channels_back(max_pool(signal, geometry=geometry), lead, order)
 
 
+@declare
 def maxout(x: Tensor, pieces: int, axis: int = 1) -> Tensor:
     """Maxout (Goodfellow et al. 2013): the max over `pieces` consecutive channels.
 

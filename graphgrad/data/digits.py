@@ -26,7 +26,7 @@ class Standardizer:
     std: np.ndarray
 
     @classmethod
-    def fit(cls, x: np.ndarray, axis: int | tuple[int, ...] = 0) -> Standardizer:
+    def fit(cls, x: np.ndarray, axis: int | tuple[int, ...] | None = 0) -> Standardizer:
         x = np.asarray(x, dtype=np.float64)
         if x.ndim == 0 or x.shape[0] == 0:
             raise ValueError(

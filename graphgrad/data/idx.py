@@ -19,7 +19,7 @@ from graphgrad.errors import GraphgradError
 __all__ = ["IDXError", "load_mnist", "read_idx", "write_idx"]
 
 # type byte -> big-endian NumPy dtype
-IDX_TYPES = {
+IDX_TYPES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
     0x09: np.dtype(">i1"),
     0x0B: np.dtype(">i2"),

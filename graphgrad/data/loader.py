@@ -1,10 +1,14 @@
-"""A seeded, shuffling batch iterator over aligned arrays (inputs and one or more targets)."""
+"""A seeded, shuffling batch iterator over aligned arrays (inputs and one or more targets) or
+over a map-style dataset (PyTorch's `DataLoader(dataset, ...)`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
+
+from graphgrad.data.dataset import Dataset, fetch
 
 __all__ = ["DataLoader", "batches", "random_shift"]
 
@@ -32,8 +36,8 @@ def random_shift(max_shift: int = 1) -> Callable[[np.ndarray, np.random.Generato
         padded[:, :, -m:, :] = background
         padded[:, :, :, :m] = background
         padded[:, :, :, -m:] = background
-        dy = rng.integers(0, 2 * m + 1, size=n)
-        dx = rng.integers(0, 2 * m + 1, size=n)
+        dy = rng.integers(0, 2 * m + 1, size=(n,))
+        dx = rng.integers(0, 2 * m + 1, size=(n,))
         out = np.empty_like(batch)
         for i in range(n):
             out[i] = padded[i, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w]
@@ -51,34 +55,60 @@ def _check_aligned(arrays: tuple[np.ndarray, ...]) -> int:
     return lengths[0]
 
 
+def _is_dataset(obj: Any) -> bool:
+    """A `Dataset`, or any other object with ``__len__``/``__getitem__`` that is not array-like
+    (arrays, lists and Tensors keep meaning "one aligned array")."""
+    if isinstance(obj, Dataset):
+        return True
+    array_like = isinstance(obj, (np.ndarray, list, tuple, str, bytes)) or hasattr(obj, "shape")
+    return not array_like and hasattr(obj, "__getitem__") and hasattr(obj, "__len__")
+
+
 class DataLoader:
-    """Iterate over mini-batches of ``arrays`` (all indexed along axis 0 together).
+    """Iterate over mini-batches of ``arrays`` (all indexed along axis 0 together), or of one
+    map-style ``dataset`` (``DataLoader(dataset, batch_size=...)``, as in PyTorch).
 
     With ``shuffle=True`` each pass draws a fresh permutation from one `numpy.random.Generator`
     seeded with ``seed``: epoch 1 and epoch 2 differ, and the whole sequence of epochs is the same
-    on every run. Each batch is a tuple of NumPy arrays (a single array if one array was given).
-    ``transform(first_array_batch, generator)`` (e.g. `random_shift`) augments the inputs,
-    drawing its randomness from the same seeded generator.
+    on every run. Each batch is a tuple of NumPy arrays (a single array if one array was given);
+    a dataset's samples are stacked by ``collate_fn`` (`default_collate`: a tuple sample gives a
+    tuple of arrays). ``transform(first_array_batch, generator)`` (e.g. `random_shift`) augments
+    the inputs, drawing its randomness from the same seeded generator. Unlike PyTorch,
+    ``shuffle`` defaults to True (training is what loaders are for here).
     """
 
     def __init__(
         self,
-        *arrays: np.ndarray,
+        *arrays: Any,
         batch_size: int = 32,
         shuffle: bool = True,
         seed: int | None = 0,
         drop_last: bool = False,
         transform: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
+        collate_fn: Callable[[Sequence[Any]], Any] | None = None,
     ) -> None:
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        self.arrays = tuple(np.asarray(a) for a in arrays)
-        self.size = _check_aligned(self.arrays)
+        self.dataset = arrays[0] if len(arrays) == 1 and _is_dataset(arrays[0]) else None
+        if self.dataset is None:
+            if collate_fn is not None:
+                raise ValueError("DataLoader: collate_fn applies to a dataset "
+                                 "(DataLoader(dataset, collate_fn=...)); arrays are sliced")
+            self.arrays = tuple(np.asarray(a) for a in arrays)
+            self._size = _check_aligned(self.arrays)
+        else:
+            self.arrays = ()
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.generator = np.random.default_rng(seed)
         self.transform = transform
+        self.collate_fn = collate_fn
+
+    @property
+    def size(self) -> int:
+        """Number of examples (a dataset's current length)."""
+        return len(self.dataset) if self.dataset is not None else self._size
 
     def __len__(self) -> int:
         if self.drop_last:
@@ -89,10 +119,23 @@ class DataLoader:
         order = self.generator.permutation(self.size) if self.shuffle else np.arange(self.size)
         for batch in range(len(self)):
             index = order[batch * self.batch_size : (batch + 1) * self.batch_size]
+            if self.dataset is not None:
+                yield self._transformed(fetch(self.dataset, index, self.collate_fn))
+                continue
             chunk = tuple(a[index] for a in self.arrays)
-            if self.transform is not None:
-                chunk = (self.transform(chunk[0], self.generator),) + chunk[1:]
+            chunk = self._transformed(chunk)
             yield chunk[0] if len(chunk) == 1 else chunk
+
+    def _transformed(self, batch: Any) -> Any:
+        """`batch` with `transform` applied to its inputs (the first field of a tuple)."""
+        if self.transform is None:
+            return batch
+        if isinstance(batch, tuple):
+            return (self.transform(batch[0], self.generator),) + batch[1:]
+        if isinstance(batch, np.ndarray):
+            return self.transform(batch, self.generator)
+        raise TypeError(f"DataLoader: transform= needs batches that are arrays or tuples, got "
+                        f"{type(batch).__name__}; apply it in collate_fn instead")
 
 
 def batches(

@@ -22,17 +22,16 @@ import math
 import os
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from graphgrad import config
+from graphgrad._tensor import Tensor
 from graphgrad.backend import to_numpy
 from graphgrad.data.loader import DataLoader
-from graphgrad._tensor import Tensor
 from graphgrad.train import History, _as_loader, _default_loss, accuracy, evaluate
 
 from ._session import WorkerError, ray_session
@@ -179,7 +178,8 @@ class _Workers:
         self.ray, self.model, self.optimizer = ray, model, optimizer
         self.functions, self.count, self.timeout, self.timings = functions, count, timeout, timings
         self.actors: list = []
-        self.pending = None  # (object ref, local copy) of the update the workers apply next
+        # (object ref, local copy) of the update the workers apply next
+        self.pending: tuple[object, tuple | None] | None = None
 
     def start(self) -> None:
         payload = self.ray.put(pack(self.model, self.optimizer, *self.functions))
@@ -258,7 +258,8 @@ class _Workers:
         return ranked
 
     def sync_driver(self) -> None:
-        """Bring the driver's model up to date (the update the workers apply with their next step)."""
+        """Bring the driver's model up to date (the update the workers apply with their next
+        step)."""
         if self.pending is not None and self.pending[1] is not None:
             _apply_update(self.optimizer, self.pending[1])
             self.pending = (self.pending[0], None)
@@ -281,7 +282,7 @@ class _Snapshot:
     """What a resume needs besides the checkpoint file: where the data order and schedule were."""
 
     epochs_done: int
-    rng_state: dict
+    rng_state: Mapping[str, object]
     schedule_epoch: int | None
 
 
@@ -386,6 +387,7 @@ def fit(
                     if restarts == 0 or snapshot is None:
                         raise
                     restarts -= 1
+                    assert checkpoint is not None  # (a snapshot exists only with one)
                     epoch = _resume(checkpoint, snapshot, model, optimizer, loader, schedule,
                                     history)
                     continue

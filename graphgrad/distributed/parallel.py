@@ -68,7 +68,9 @@ def fit_many(
         task = ray.remote(num_cpus=1, max_retries=0)(_fit_one)
         data = ray.put(train)  # once, shared by every task
         deadline = None if timeout is None else time.monotonic() + timeout
-        waiting, index_of, results = [], {}, [None] * len(runs)
+        waiting: list = []
+        index_of: dict = {}
+        results: list[Any] = [None] * len(runs)
         todo = list(range(len(runs)))
         while todo or waiting:
             while todo and len(waiting) < workers:

@@ -18,22 +18,44 @@ backprop through gradient hooks), `adversarial` (FGSM, targeted minimal perturba
 `toeplitz` (conv as a matrix), `plotting`, and `report` (the digits figures of `graphgrad inspect`).
 """
 
-from . import (adversarial, class_model as class_model_module, deepdream, gabor, guided, kernels,
-               occlusion, plotting, receptive_field as receptive_field_module, saliency,
-               separable, toeplitz, tsne)
+from . import (
+    adversarial,
+    activation_maximization,
+    deepdream,
+    gabor,
+    guided,
+    kernels,
+    occlusion,
+    plotting,
+    receptive_geometry,
+    saliency,
+    separable,
+    toeplitz,
+    tsne,
+)
 from ._model import ModelError, find_layer, layer_names, run_traced
 from .adversarial import AttackResult, fgsm, loss_gradient, targeted_perturbation
-from .class_model import Visualization, class_model
+from .activation_maximization import Visualization, class_model
 from .deepdream import Dream, deep_dream
-from .gabor import GaborFit, canonical as canonical_gabor, fit_gabor, gabor as gabor_kernel
-from .gabor import gabor_bank
+from .gabor import (
+    GaborFit,
+    canonical as canonical_gabor,
+    fit_gabor,
+    gabor as gabor_kernel,
+    gabor_bank,
+)
 from .guided import backprop_variants, deconvnet, guided_backprop
 from .kernels import feature_maps, first_layer_kernels, kernel_correlation, mean_abs_off_diagonal
 from .occlusion import occlusion_map
-from .receptive_field import ReceptiveField, field_of, receptive_field, receptive_fields
+from .receptive_geometry import ReceptiveField, field_of, receptive_field, receptive_fields
 from .saliency import input_gradient, saliency_map
-from .separable import (SeparableFactors, accuracy_with_rank, rank_errors, separable_approximation,
-                        separable_conv2d)
+from .separable import (
+    SeparableFactors,
+    accuracy_with_rank,
+    rank_errors,
+    separable_approximation,
+    separable_conv2d,
+)
 from .toeplitz import conv_matrix
 from .tsne import cnn_codes, nearest_neighbours, neighbour_agreement, tsne_embedding
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._tensor import Tensor
 from ..autodiff import sweep
 from ..graph import ancestors
-from .._tensor import Tensor
 from ._model import ModelError, Traced, as_batch, call, find_layer, inspecting, targets_for
 
 RULES = ("gradient", "guided", "deconvnet")
@@ -74,7 +74,7 @@ def unit_seed(unit):
         per_image = values.shape[1:]
         for i in range(len(values)):
             if unit is None:
-                index = np.unravel_index(np.argmax(values[i]), per_image)
+                index: tuple = np.unravel_index(np.argmax(values[i]), per_image)
             else:
                 index = tuple(int(k) for k in np.atleast_1d(unit))
                 if len(index) > len(per_image) or any(

@@ -22,9 +22,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import config
+from .._tensor import Tensor
 from ..errors import GraphgradError
 from ..graph import ancestors
-from .._tensor import Tensor
 from ..train import probabilities
 
 

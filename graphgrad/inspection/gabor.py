@@ -27,8 +27,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import autodiff
-from ..ops import cos, exp as gexp, sin
 from .._tensor import Tensor
+from ..ops import cos, exp as gexp, sin
 from ._model import ModelError
 
 PARAMS = ("alpha", "beta_x", "beta_y", "f", "phi", "x0", "y0", "tau")

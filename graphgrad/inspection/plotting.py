@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_write
 from .._tensor import Tensor
+from ..atomic import atomic_write
 
 
 # ----- figure plumbing ----------------------------------------------------------------------------

@@ -13,21 +13,33 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from . import (adversarial, deepdream, gabor, guided, kernels, occlusion, plotting, saliency,
-               separable, toeplitz, tsne)
-from .class_model import class_model
-from .receptive_field import receptive_fields
+from . import (
+    adversarial,
+    deepdream,
+    gabor,
+    guided,
+    kernels,
+    occlusion,
+    plotting,
+    saliency,
+    separable,
+    toeplitz,
+    tsne,
+)
 from ._model import scores
+from .activation_maximization import class_model
+from .receptive_geometry import receptive_fields
 
 
 @dataclass
 class Context:
     """The model under inspection and the digits it was trained on."""
 
-    model: object
+    model: Any  # an nn.Module (the figures read its named parameters)
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
@@ -42,8 +54,7 @@ class Context:
             label = (k + offset) % 10
             candidates = np.flatnonzero(self.y_test == label)
             picks.append(candidates[(k + offset) // 10 % len(candidates)])
-        picks = np.array(picks)
-        return self.x_test[picks], self.y_test[picks]
+        return self.x_test[np.array(picks)], self.y_test[np.array(picks)]
 
     def accuracy(self) -> float:
         return float(np.mean(scores(self.model, self.x_test).argmax(axis=1) == self.y_test))

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..graph import ancestors
 from .._tensor import Tensor
+from ..graph import ancestors
 from ._model import ModelError, Traced, as_batch, call, find_layer, inspecting, penultimate
 
 

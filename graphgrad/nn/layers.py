@@ -1,4 +1,4 @@
-"""Layers: Linear, Conv2d, pooling, Dropout, Flatten, activations, Maxout.
+"""Layers: Linear, Conv1d/2d, ConvTranspose2d, pooling, Dropout(2d), Embedding, Flatten, Maxout.
 
 Each layer is a thin Module over one functional op (`gg.conv2d`, `gg.max_pool2d`, ...), so the
 graph shows the op's fused node inside the layer's scope, with the layer's Parameters named
@@ -12,66 +12,50 @@ from collections.abc import Callable
 
 import numpy as np
 
+from graphgrad._tensor import Tensor
+from graphgrad.backend.window_arrays import normalize_padding
+from graphgrad.composites.conv import conv1d, conv2d, conv_transpose2d
+from graphgrad.composites.dropouts import dropout
+from graphgrad.composites.pooling import avg_pool2d, lp_pool2d, max_pool2d, maxout
+from graphgrad.errors import ShapeError
 from graphgrad.nn import init as initializers
+from graphgrad.nn.activation import ReLU, Sigmoid, Tanh  # noqa: F401  (their old home)
 from graphgrad.nn.module import Module, Parameter
+from graphgrad.ops import getitem, mean, stack
 
 __all__ = [
-    "AvgPool2d",
-    "Conv2d",
-    "Dropout",
-    "Flatten",
-    "Identity",
-    "LPPool2d",
-    "Linear",
-    "MaxPool2d",
-    "Maxout",
-    "ReLU",
-    "Sigmoid",
-    "Tanh",
+    "AdaptiveAvgPool2d", "AvgPool2d", "Conv1d", "Conv2d", "ConvTranspose2d", "Dropout",
+    "Dropout2d", "Embedding", "Flatten", "Identity", "LPPool2d", "Linear", "MaxPool2d", "Maxout",
+    "ReLU", "Sigmoid", "Tanh",
 ]
 
 
-def _op(name: str) -> Callable:
-    """A functional op by its public name, looked up when first needed (ops load lazily)."""
-    import graphgrad
-
-    fn = getattr(graphgrad, name, None)
-    if fn is None:
-        import importlib
-
-        for module_name in ("composites.conv", "composites.pooling", "composites.dropout",
-                            "composites.activations", "ops"):
-            try:
-                module = importlib.import_module(f"graphgrad.{module_name}")
-            except ImportError:
-                continue
-            fn = getattr(module, name, None)
-            if fn is not None:
-                break
-    if fn is None:
-        raise NotImplementedError(f"graphgrad.{name} is not available in this build of graphgrad")
-    return fn
+def _tuple(value, n: int, name: str, layer: str, minimum: int = 1) -> tuple[int, ...]:
+    """An int or n ints (kernel_size, stride, ...), each >= minimum, checked at the constructor
+    so `Conv2d(1, 2, 0)` names the layer and the argument."""
+    values = (value,) * n if isinstance(value, (int, np.integer)) else value
+    if (isinstance(values, (tuple, list)) and len(values) == n
+            and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                    and v >= minimum for v in values)):
+        return tuple(int(v) for v in values)
+    many = "a pair of ints" if n == 2 else f"{n} ints"
+    raise ValueError(f"{layer}: {name} must be an int or {many}, each >= {minimum}, got "
+                     f"{value!r}")
 
 
-def _pair(value, name: str) -> tuple[int, int]:
-    if isinstance(value, (int, np.integer)):
-        return int(value), int(value)
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        return int(value[0]), int(value[1])
-    raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+def _pair(value, name: str, layer: str = "", minimum: int = 1) -> tuple[int, int]:
+    return _tuple(value, 2, name, layer or "layer", minimum)  # type: ignore[return-value]
 
 
-def _conv_padding(padding, kernel, dilation, stride):
-    """Conv2d's padding: whatever `gg.conv2d` accepts (an int, a pair, ((top, bottom), (left,
-    right)), "same" or "valid"), checked now so a bad value fails at the constructor line.
-    Strings are kept as given (the output size then follows the input, as in PyTorch)."""
-    from graphgrad.backend.window_arrays import normalize_padding
-
-    pairs = normalize_padding(padding, 2, kernel, dilation, stride, "Conv2d")
+def _conv_padding(padding, nd: int, kernel, dilation, stride, layer: str):
+    """A conv layer's padding: whatever the functional op accepts (an int, one per axis,
+    (low, high) pairs, "same" or "valid"), checked now so a bad value fails at the constructor
+    line. Strings are kept as given (the output size then follows the input, as in PyTorch)."""
+    pairs = normalize_padding(padding, nd, kernel, dilation, stride, layer)
     if isinstance(padding, str):
         return padding
     if all(lo == hi for lo, hi in pairs):
-        return pairs[0][0], pairs[1][0]
+        return tuple(lo for lo, _ in pairs)
     return pairs
 
 
@@ -119,62 +103,114 @@ class Linear(Module):
         return f"{self.in_features}, {self.out_features}, bias={self.bias is not None}"
 
 
-class Conv2d(Module):
-    """2-D convolution (cross-correlation, as in every framework) over NCHW inputs."""
+class _ConvNd(Module):
+    """Shared by Conv1d and Conv2d: weight (out, in / groups, *kernel), NC* inputs; `op` is the
+    functional convolution."""
+
+    nd, layout = 2, ""
+    op: Callable
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, *, init: str | Callable = "he",
                  rng=None, dtype: str = "float32") -> None:
         super().__init__()
-        self.in_channels = _positive(in_channels, "in_channels", "Conv2d")
-        self.out_channels = _positive(out_channels, "out_channels", "Conv2d")
-        self.groups = _positive(groups, "groups", "Conv2d")
+        layer, nd = type(self).__name__, self.nd
+        self.in_channels = _positive(in_channels, "in_channels", layer)
+        self.out_channels = _positive(out_channels, "out_channels", layer)
+        self.groups = _positive(groups, "groups", layer)
         if in_channels % groups or out_channels % groups:
             raise ValueError(
-                f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must both "
+                f"{layer}: in_channels ({in_channels}) and out_channels ({out_channels}) must both "
                 f"be divisible by groups ({groups})"
             )
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = _pair(stride, "stride")
-        self.dilation = _pair(dilation, "dilation")
-        self.padding = _conv_padding(padding, self.kernel_size, self.dilation, self.stride)
+        self.kernel_size = _tuple(kernel_size, nd, "kernel_size", layer)
+        self.stride = _tuple(stride, nd, "stride", layer)
+        self.dilation = _tuple(dilation, nd, "dilation", layer)
+        self.padding = _conv_padding(padding, nd, self.kernel_size, self.dilation, self.stride,
+                                     layer)
         shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
         self.weight = Parameter(_init_weight(init, shape, rng, dtype))
         self.bias = Parameter(np.zeros(self.out_channels, dtype=dtype)) if bias else None
 
-    def forward(self, x):
-        if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(
-                f"Conv2d({self.in_channels}, {self.out_channels}): expected input of shape "
-                f"(N, {self.in_channels}, H, W), got {x.shape}"
+    def _check_input(self, x: Tensor, channels: int) -> None:
+        if x.ndim != self.nd + 2 or x.shape[1] != channels:
+            raise ShapeError(
+                f"{type(self).__name__}({self.in_channels}, {self.out_channels}): expected input "
+                f"of shape {self.layout.format(c=channels)}, got {x.shape}"
             )
-        return _op("conv2d")(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check_input(x, self.in_channels)
+        return type(self).op(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
                              dilation=self.dilation, groups=self.groups)
 
     def extra_repr(self) -> str:
+        ones, zeros = (1,) * self.nd, (0,) * self.nd
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
-        if self.stride != (1, 1):
+        if self.stride != ones:
             text += f", stride={self.stride}"
-        if self.padding != (0, 0):
+        if self.padding != zeros:
             text += f", padding={self.padding!r}"
-        if self.dilation != (1, 1):
+        if self.dilation != ones:
             text += f", dilation={self.dilation}"
         if self.groups != 1:
             text += f", groups={self.groups}"
         return text
 
 
+class Conv1d(_ConvNd):
+    """1-D convolution (cross-correlation) over (N, C, L) signals; weight (out, in/groups, k)."""
+
+    nd, layout, op = 1, "(N, {c}, L)", staticmethod(conv1d)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution (cross-correlation, as in every framework) over NCHW inputs."""
+
+    nd, layout, op = 2, "(N, {c}, H, W)", staticmethod(conv2d)
+
+
+class ConvTranspose2d(_ConvNd):
+    """Transposed convolution ("deconvolution", learned upsampling): the adjoint of Conv2d with
+    the same geometry. Weight (in, out/groups, kh, kw) as PyTorch's; output size
+    (H - 1) * stride - 2 * padding + dilation * (kh - 1) + output_padding + 1."""
+
+    layout, op = "(N, {c}, H, W)", staticmethod(conv_transpose2d)
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1, *,
+                 init: str | Callable = "he", rng=None, dtype: str = "float32") -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, init=init, rng=rng, dtype=dtype)
+        if isinstance(self.padding, str):
+            raise ValueError(f"ConvTranspose2d: padding must be ints, got {padding!r}")
+        self.output_padding = _tuple(output_padding, 2, "output_padding", "ConvTranspose2d", 0)
+        shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
+        self.weight = Parameter(_init_weight(init, shape, rng, dtype))
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check_input(x, self.in_channels)
+        return type(self).op(x, self.weight, self.bias, stride=self.stride,
+                             padding=self.padding, output_padding=self.output_padding,
+                             groups=self.groups, dilation=self.dilation)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + (f", output_padding={self.output_padding}"
+                                       if self.output_padding != (0, 0) else "")
+
+
 class _Pool2d(Module):
-    op_name = ""
+    op: Callable
 
     def __init__(self, kernel_size, stride=None, padding=0) -> None:
         super().__init__()
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride")
-        self.padding = _pair(padding, "padding")
+        layer = type(self).__name__
+        self.kernel_size = _pair(kernel_size, "kernel_size", layer)
+        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", layer)
+        self.padding = _pair(padding, "padding", layer, minimum=0)
 
     def forward(self, x):
-        return _op(self.op_name)(x, self.kernel_size, stride=self.stride, padding=self.padding)
+        return type(self).op(x, self.kernel_size, stride=self.stride, padding=self.padding)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}" + (
@@ -187,17 +223,17 @@ class MaxPool2d(_Pool2d):
     spaces the window out and `return_indices=True` also returns the winners' flat indices
     (the "switches" a deconvnet unpools with)."""
 
-    op_name = "max_pool2d"
+    op = staticmethod(max_pool2d)
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
                  return_indices: bool = False) -> None:
         super().__init__(kernel_size, stride, padding)
-        self.dilation = _pair(dilation, "dilation")
+        self.dilation = _pair(dilation, "dilation", "MaxPool2d")
         self.return_indices = bool(return_indices)
 
     def forward(self, x):
-        return _op(self.op_name)(x, self.kernel_size, stride=self.stride, padding=self.padding,
-                                 dilation=self.dilation, return_indices=self.return_indices)
+        return max_pool2d(x, self.kernel_size, stride=self.stride, padding=self.padding,
+                          dilation=self.dilation, return_indices=self.return_indices)
 
     def extra_repr(self) -> str:
         return super().extra_repr() + (
@@ -208,7 +244,7 @@ class MaxPool2d(_Pool2d):
 class AvgPool2d(_Pool2d):
     """Mean over each window."""
 
-    op_name = "avg_pool2d"
+    op = staticmethod(avg_pool2d)
 
 
 class LPPool2d(Module):
@@ -219,11 +255,11 @@ class LPPool2d(Module):
         if not 1 <= p < float("inf"):
             raise ValueError(f"LPPool2d: p must be a finite number >= 1 (2: L2 pooling), got {p!r}")
         self.p = float(p)
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None else _pair(stride, "stride")
+        self.kernel_size = _pair(kernel_size, "kernel_size", "LPPool2d")
+        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", "LPPool2d")
 
     def forward(self, x):
-        return _op("lp_pool2d")(x, self.p, self.kernel_size, stride=self.stride)
+        return lp_pool2d(x, self.p, self.kernel_size, stride=self.stride)
 
     def extra_repr(self) -> str:
         return f"p={self.p:g}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -251,7 +287,7 @@ class Dropout(Module):
     def forward(self, x):
         if self.p == 0.0 or (not self.training and self.mode == "inverted"):
             return x
-        return _op("dropout")(x, self.p, training=self.training, mode=self.mode,
+        return dropout(x, self.p, training=self.training, mode=self.mode,
                               generator=self.rng)
 
     def extra_repr(self) -> str:
@@ -277,21 +313,6 @@ class Identity(Module):
         return x
 
 
-class ReLU(Module):
-    def forward(self, x):
-        return _op("relu")(x)
-
-
-class Sigmoid(Module):
-    def forward(self, x):
-        return _op("sigmoid")(x)
-
-
-class Tanh(Module):
-    def forward(self, x):
-        return _op("tanh")(x)
-
-
 class Maxout(Module):
     """Max over groups of ``pieces`` consecutive channels (axis 1): C channels -> C/pieces."""
 
@@ -304,7 +325,111 @@ class Maxout(Module):
             raise ValueError(
                 f"Maxout({self.pieces}): {x.shape[1]} channels are not divisible by {self.pieces}"
             )
-        return _op("maxout")(x, self.pieces)
+        return maxout(x, self.pieces)
 
     def extra_repr(self) -> str:
         return f"pieces={self.pieces}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size (oh, ow) whatever the input size; output_size 1
+    is global average pooling. Cell i along an axis of length n averages rows
+    floor(i n / o) to ceil((i + 1) n / o), as PyTorch's; one avg_pool2d when o divides n.
+    `None` in output_size keeps that axis's input size."""
+
+    def __init__(self, output_size: int | tuple[int | None, int | None]) -> None:
+        super().__init__()
+        sizes = (output_size, output_size) if not isinstance(output_size, (tuple, list)) \
+            else tuple(output_size)
+        if len(sizes) != 2 or not all(s is None or (isinstance(s, (int, np.integer))
+                                                    and not isinstance(s, bool) and s >= 1)
+                                      for s in sizes):
+            raise ValueError(f"AdaptiveAvgPool2d: output_size must be a positive int or a pair "
+                             f"of them (None keeps the input size), got {output_size!r}")
+        self.output_size = sizes
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim != 4:
+            raise ShapeError(f"AdaptiveAvgPool2d: expected input of shape (N, C, H, W), got "
+                             f"{x.shape}")
+        h, w = x.shape[2:]
+        oh, ow = (n if o is None else int(o) for o, n in zip(self.output_size, (h, w)))
+        if h % oh == 0 and w % ow == 0:
+            return avg_pool2d(x, (h // oh, w // ow))
+        rows = []
+        for i in range(oh):
+            top, bottom = (i * h) // oh, -((-(i + 1) * h) // oh)
+            cells = [mean(x[:, :, top:bottom, (j * w) // ow:-((-(j + 1) * w) // ow)],
+                          axis=(2, 3)) for j in range(ow)]
+            rows.append(stack(cells, axis=-1))
+        return stack(rows, axis=-2)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class Embedding(Module):
+    """A lookup table: row i of weight (num_embeddings, embedding_dim) for each index i.
+
+    forward(indices) takes an int array or Tensor of any shape and returns shape
+    (*indices.shape, embedding_dim); the gradient scatters back into the rows used. Weights
+    start N(0, 1) as PyTorch's; the row `padding_idx` starts at zero and gets no gradient."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int,
+                 padding_idx: int | None = None, *, rng=None, dtype: str = "float32") -> None:
+        super().__init__()
+        self.num_embeddings = _positive(num_embeddings, "num_embeddings", "Embedding")
+        self.embedding_dim = _positive(embedding_dim, "embedding_dim", "Embedding")
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"Embedding: padding_idx must be in [-{num_embeddings}, "
+                                 f"{num_embeddings}), got {padding_idx!r}")
+            padding_idx %= num_embeddings
+        self.padding_idx = padding_idx
+        table = initializers.make_rng(rng).standard_normal(
+            (self.num_embeddings, self.embedding_dim)).astype(dtype)
+        if padding_idx is not None:
+            table[padding_idx] = 0
+        self.weight = Parameter(table)
+
+    def forward(self, indices) -> Tensor:
+        index = np.asarray(indices.numpy() if isinstance(indices, Tensor) else indices)
+        if index.dtype.kind not in "iu":
+            raise ShapeError(f"Embedding: indices must be integers, got dtype {index.dtype}")
+        if index.size and (index.min() < 0 or index.max() >= self.num_embeddings):
+            raise ShapeError(f"Embedding({self.num_embeddings}, {self.embedding_dim}): indices "
+                             f"must be in [0, {self.num_embeddings}), got values from "
+                             f"{index.min()} to {index.max()}")
+        rows = getitem(self.weight, index)
+        if self.padding_idx is not None:  # a zero factor: the padding row gets no gradient
+            keep = (index != self.padding_idx)[..., None].astype(rows.data.dtype)
+            rows = rows * Tensor(self.weight.device.asarray(keep), device=self.weight.device)
+        return rows
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}" + (
+            f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
+
+
+class Dropout2d(Module):
+    """Channel dropout (PyTorch's Dropout2d) for (N, C, H, W): in training each whole channel
+    of each sample is zeroed with probability p and the rest scaled by 1/(1-p); identity in
+    eval mode. Neighbouring pixels are correlated, so dropping single ones regularises little."""
+
+    def __init__(self, p: float = 0.5, *, rng=None) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout2d: p must be in [0, 1), got {p!r}")
+        self.p = float(p)
+        self.rng = initializers.make_rng(rng)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim != 4:
+            raise ShapeError(f"Dropout2d: expected input of shape (N, C, H, W), got {x.shape}")
+        if not self.training or self.p == 0.0:
+            return x
+        keep = (self.rng.random((x.shape[0], x.shape[1], 1, 1)) >= self.p) / (1.0 - self.p)
+        return x * Tensor(x.device.asarray(keep, dtype=x.data.dtype), device=x.device)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p:g}"

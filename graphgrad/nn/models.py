@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from graphgrad.nn.activation import ReLU
 from graphgrad.nn.init import make_rng
-from graphgrad.nn.layers import Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU
+from graphgrad.nn.layers import Conv2d, Dropout, Flatten, Linear, MaxPool2d
 from graphgrad.nn.module import Module
 
 __all__ = ["LeNet"]

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from graphgrad import config
-from graphgrad.backend import to_numpy
 from graphgrad._tensor import Tensor
+from graphgrad.backend import to_numpy
 
 __all__ = ["Module", "ModuleDict", "ModuleList", "Parameter", "Sequential"]
 
@@ -48,10 +48,13 @@ def _is_root_call() -> bool:
 class Module:
     """Base class of layers and models: assign layers in `__init__`, write `forward`."""
 
+    training: bool  # set in __init__ (train()/eval() flip it for every descendant)
+
     def __init__(self) -> None:
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_scope_name", None)
         object.__setattr__(self, "_has_parent", False)
+        object.__setattr__(self, "_buffers", {})  # buffer name -> persistent (saved)?
 
     # ----------------------------------------------------------------------------- attributes
     def __setattr__(self, name: str, value: Any) -> None:
@@ -59,6 +62,10 @@ class Module:
             raise RuntimeError(
                 f"{type(self).__name__}: call super().__init__() before assigning attributes"
             )
+        if name in self.__dict__.get("_buffers", ()) and not (value is None
+                                                              or isinstance(value, Tensor)):
+            raise TypeError(f"{type(self).__name__}.{name} is a buffer: assign a Tensor or None, "
+                            f"not a {type(value).__name__}")
         if isinstance(value, Module):
             value.__dict__["_has_parent"] = True
             if value.__dict__.get("_scope_name") is None:
@@ -105,6 +112,44 @@ class Module:
 
     def parameters(self) -> list[Parameter]:
         return [p for _, p in self.named_parameters()]
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Keep `tensor` as state that is not a parameter (batch norm's running mean and
+        variance): the optimizer never sees it, but `.to()` moves it and, when `persistent`,
+        `state_dict()` saves it and `load_state_dict()` restores it (as torch.nn.Module's).
+        Reachable as ``self.<name>``; assigning a new Tensor there replaces it."""
+        if "training" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before "
+                               f"register_buffer")
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"{type(self).__name__}.register_buffer: name must be an identifier "
+                             f"without dots, got {name!r}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"{type(self).__name__}.register_buffer({name!r}): expected a Tensor "
+                            f"or None, got {type(tensor).__name__}")
+        if isinstance(tensor, Parameter):
+            raise TypeError(f"{type(self).__name__}.register_buffer({name!r}): a Parameter is "
+                            f"trained, not a buffer; assign it as an attribute instead")
+        if name in self.__dict__ and name not in self.__dict__["_buffers"]:
+            raise KeyError(f"{type(self).__name__}.register_buffer: attribute {name!r} already "
+                           f"exists and is not a buffer")
+        self.__dict__["_buffers"][name] = bool(persistent)
+        object.__setattr__(self, name, tensor)
+
+    def named_buffers(self, prefix: str = "", *, persistent_only: bool = False
+                      ) -> Iterator[tuple[str, Tensor]]:
+        """(dotted path, buffer) for every buffer that is not None, in registration order."""
+        seen: set[int] = set()
+        for path, module in self.named_modules(prefix):
+            for name, persistent in module.__dict__.get("_buffers", {}).items():
+                value = module.__dict__.get(name)
+                if value is None or id(value) in seen or (persistent_only and not persistent):
+                    continue
+                seen.add(id(value))
+                yield (f"{path}.{name}" if path else name), value
+
+    def buffers(self) -> list[Tensor]:
+        return [b for _, b in self.named_buffers()]
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only)
@@ -164,11 +209,11 @@ class Module:
         return self
 
     def to(self, device) -> Module:
-        """Move every parameter to `device` (in place)."""
+        """Move every parameter and buffer to `device` (in place)."""
         from graphgrad.backend import get_device
 
         target = get_device(device)
-        for p in self.parameters():
+        for p in [*self.parameters(), *self.buffers()]:
             if p.device is not target:
                 p.data = target.asarray(p.data)
                 p.device = target
@@ -176,15 +221,21 @@ class Module:
         return self
 
     # ----------------------------------------------------------------------------- state
+    def _state_tensors(self) -> dict[str, Tensor]:
+        return {**dict(self.named_parameters()), **dict(self.named_buffers(persistent_only=True))}
+
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """Host NumPy copies of every parameter, keyed by path (``conv1.weight``)."""
+        """Host NumPy copies of every parameter, then every persistent buffer, keyed by path
+        (``conv1.weight``, ``bn1.running_mean``)."""
         return OrderedDict(
-            (name, np.array(to_numpy(p.data), copy=True)) for name, p in self.named_parameters()
+            (name, np.array(to_numpy(p.data), copy=True))
+            for name, p in self._state_tensors().items()
         )
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
-        """Copy values in. Every name and shape is checked first; on error nothing changes."""
-        own = dict(self.named_parameters())
+        """Copy values in (parameters and persistent buffers). Every name and shape is checked
+        first; on error nothing changes."""
+        own = self._state_tensors()
         missing = [name for name in own if name not in state]
         unexpected = [name for name in state if name not in own]
         if strict and (missing or unexpected):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ..errors import ShapeError, user_site
-from .._primitive import primitive
+from .._primitive import Primitive, primitive
 from .._tensor import Tensor
-from .structural import reshape, swapaxes
+from ..declare import TensorLike, declare
+from ..errors import ShapeError, user_site
+from .structural import _reshape_to, swapaxes
 
 
 def _matmul_vjp(g, out, x, y):
@@ -14,13 +15,13 @@ def _matmul_vjp(g, out, x, y):
             _matmul(swapaxes(x, -1, -2), g) if y.requires_grad else None)
 
 
-_matmul = primitive("matmul", symbol="@",
+_matmul: Primitive = primitive("matmul", symbol="@",
                     forward=lambda xp, x, y: xp.matmul(x, y),
                     vjp=_matmul_vjp)
 
 
-def matmul(x, y) -> Tensor:
-    """x @ y. 1-D operands are promoted to matrices and the added axis removed, as in NumPy."""
+def _matmul_of(x, y) -> Tensor:
+    """x @ y (the `@` operator's path: no declaration wrapper)."""
     if not isinstance(x, Tensor) or not isinstance(y, Tensor):
         from .._primitive import constant_like
 
@@ -34,8 +35,8 @@ def matmul(x, y) -> Tensor:
             f"matmul: inner dimensions differ: shapes {x.shape} @ {y.shape} need "
             f"x.shape[-1] == y.shape[{-2 if y.ndim > 1 else 0}] (at {user_site()})"
         )
-    x2 = reshape(x, (1,) + x.shape) if x.ndim == 1 else x
-    y2 = reshape(y, y.shape + (1,)) if y.ndim == 1 else y
+    x2 = _reshape_to(x, (1,) + x.shape) if x.ndim == 1 else x
+    y2 = _reshape_to(y, y.shape + (1,)) if y.ndim == 1 else y
     out = _matmul(x2, y2)
     if x.ndim == 1 or y.ndim == 1:  # drop the added axes (both 1-D: (1, 1) -> (), as in NumPy)
         matrix = out.shape[-2:]
@@ -43,5 +44,21 @@ def matmul(x, y) -> Tensor:
             matrix = matrix[1:]        # (..., 1, m) -> (..., m)
         if y.ndim == 1:
             matrix = matrix[:-1]       # (..., n, 1) -> (..., n)
-        out = reshape(out, out.shape[:-2] + matrix)
+        out = _reshape_to(out, out.shape[:-2] + matrix)
     return out
+
+
+@declare(method=True)
+def matmul(x: TensorLike, y: TensorLike) -> Tensor:
+    """x @ y with batch axes broadcast; 1-D operands are promoted to matrices and the added axis
+    removed (torch.matmul, np.matmul); gradient: g @ y^T to x, x^T @ g to y."""
+    return _matmul_of(x, y)
+
+
+@declare(method=True)
+def mm(x: Tensor, y: Tensor) -> Tensor:
+    """PyTorch's mm: the product of two matrices, no broadcasting; gradient as matmul's."""
+    if x.ndim != 2 or y.ndim != 2:
+        raise ShapeError(f"mm: expects two matrices (2-d), got shapes {x.shape} and {y.shape}; "
+                         f"use matmul for vectors and batches")
+    return _matmul_of(x, y)

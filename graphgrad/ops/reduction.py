@@ -1,15 +1,23 @@
-"""Reductions along axes: sum, max (the max gate over many inputs), and what is built from them."""
+"""Reductions along axes: sum, max (the max gate over many inputs), and what is built from them.
+
+Every reduction takes NumPy's `axis=`/`keepdims=` and PyTorch's keyword-only `dim=`/`keepdim=`
+(one spelling per call). Internal helpers take already-normalized axes, so a reduction built
+from others (var from mean, std from var) checks its arguments once.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from ..backend import dtype_name
-from ..errors import ShapeError
-from .._primitive import primitive
+from .._primitive import Primitive, primitive
 from .._tensor import Tensor
-from .elementwise import abs, equal, exp, log, where, where_defined
-from .structural import broadcast_to, check_axis, expand_reduced, squeeze
+from ..backend import dtype_name
+from ..declare import declare, resolve_axis, resolve_keepdims
+from ..errors import ShapeError
+from .elementwise import _abs, _equal, _exp, _log, _neg, _where, where_defined
+from .structural import _broadcast_to, _reshape, check_axis, expand_reduced, squeeze
 
 
 def normalize_axis(axis, ndim: int, op: str) -> tuple[int, ...] | None:
@@ -28,11 +36,17 @@ def normalize_axis(axis, ndim: int, op: str) -> tuple[int, ...] | None:
     return tuple(sorted(result))
 
 
+def _axes(op: str, x: Tensor, axis, dim, keepdims, keepdim) -> tuple[tuple[int, ...] | None, bool]:
+    """Both spellings resolved: (sorted non-negative axes or None, keepdims)."""
+    return (normalize_axis(resolve_axis(op, axis, dim), x.ndim, op),
+            resolve_keepdims(op, keepdims, keepdim))
+
+
 def _sum_vjp(g, out, x, *, axis, keepdims):
-    return (broadcast_to(expand_reduced(g, x.ndim, axis, keepdims), shape=x.shape),)
+    return (_broadcast_to(expand_reduced(g, x.ndim, axis, keepdims), shape=x.shape),)
 
 
-_sum = primitive("sum", symbol="Σ",
+_sum: Primitive = primitive("sum", symbol="Σ",
                  forward=lambda xp, x, *, axis, keepdims: xp.sum(x, axis=axis, keepdims=keepdims),
                  vjp=_sum_vjp)
 
@@ -40,31 +54,48 @@ _sum = primitive("sum", symbol="Σ",
 def _max_vjp(g, out, x, *, axis, keepdims):
     """The max gate's tie rule over many inputs: tied winners share the gradient equally."""
     out_b = expand_reduced(out, x.ndim, axis, keepdims)
-    winners = where(equal(x, out_b), 1.0, 0.0).astype(x.dtype)
+    winners = _where(_equal(x, out_b), 1.0, 0.0).astype(x.dtype)
     count = _sum(winners, axis=axis, keepdims=True)
     share = winners * (expand_reduced(g, x.ndim, axis, keepdims) / count)
     return (share,)
 
 
-_max = primitive("max", symbol="max",
+_max: Primitive = primitive("max", symbol="max",
                  forward=lambda xp, x, *, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims),
                  vjp=_max_vjp)
 
 
-def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
-    return _sum(x, axis=normalize_axis(axis, x.ndim, "sum"), keepdims=bool(keepdims))
+@declare(method=True)
+def sum(x: Tensor, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *,
+        dim: int | tuple[int, ...] | None = None, keepdim: bool | None = None) -> Tensor:
+    """Sum over `axis`/`dim` (all axes by default) (torch.sum, np.sum); gradient: g broadcast
+    back over the summed axes."""
+    axes, keep = _axes("sum", x, axis, dim, keepdims, keepdim)
+    return _sum(x, axis=axes, keepdims=keep)
 
 
-def max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
-    """Largest element along `axis`; gradient routed to the winners (ties share it)."""
-    axes = normalize_axis(axis, x.ndim, "max")
+def _max_of(op: str, x: Tensor, axes, keep: bool) -> Tensor:
     if x.size == 0:
-        raise ShapeError(f"max: the tensor of shape {x.shape} is empty, so it has no maximum")
-    return _max(x, axis=axes, keepdims=bool(keepdims))
+        raise ShapeError(f"{op}: the tensor of shape {x.shape} is empty, so it has no {op}imum")
+    return _max(x, axis=axes, keepdims=keep)
 
 
-def min(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
-    return -max(-x, axis=axis, keepdims=keepdims)
+@declare(method=True)
+def max(x: Tensor, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *,
+        dim: int | tuple[int, ...] | None = None, keepdim: bool | None = None) -> Tensor:
+    """Largest element along `axis`/`dim` (np.max; torch.amax: only the values, not torch.max's
+    (values, indices) pair); gradient: g to the winners, tied winners share it."""
+    axes, keep = _axes("max", x, axis, dim, keepdims, keepdim)
+    return _max_of("max", x, axes, keep)
+
+
+@declare(method=True)
+def min(x: Tensor, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *,
+        dim: int | tuple[int, ...] | None = None, keepdim: bool | None = None) -> Tensor:
+    """Smallest element along `axis`/`dim` as -max(-x) (np.min; torch.amin: values only);
+    gradient: g to the winners, tied winners share it."""
+    axes, keep = _axes("min", x, axis, dim, keepdims, keepdim)
+    return _neg(_max_of("min", _neg(x), axes, keep))
 
 
 def _count(x: Tensor, axes) -> int:
@@ -76,18 +107,34 @@ def _count(x: Tensor, axes) -> int:
     return n
 
 
-def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
-    axes = normalize_axis(axis, x.ndim, "mean")
+def _mean(x: Tensor, axes, keep: bool) -> Tensor:
     n = _count(x, axes)
     if n == 0:
-        raise ShapeError(f"mean: no elements along axis {axis!r} of shape {x.shape}")
-    return _sum(x, axis=axes, keepdims=bool(keepdims)) * (1.0 / n)
+        raise ShapeError(f"mean: no elements along axis {axes!r} of shape {x.shape}")
+    return _sum(x, axis=axes, keepdims=keep) * (1.0 / n)
 
 
-def var(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
-    """Population variance (NumPy's ddof=0)."""
-    centered = x - mean(x, axis=axis, keepdims=True)
-    return mean(centered * centered, axis=axis, keepdims=keepdims)
+@declare(method=True)
+def mean(x: Tensor, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *,
+         dim: int | tuple[int, ...] | None = None, keepdim: bool | None = None) -> Tensor:
+    """Mean over `axis`/`dim` (torch.mean, np.mean) as a sum times 1/n; gradient: g / n spread
+    over the reduced axes."""
+    axes, keep = _axes("mean", x, axis, dim, keepdims, keepdim)
+    return _mean(x, axes, keep)
+
+
+def _var(x: Tensor, axes, keep: bool) -> Tensor:
+    centered = x - _mean(x, axes, True)
+    return _mean(centered * centered, axes, keep)
+
+
+@declare(method=True)
+def var(x: Tensor, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *,
+        dim: int | tuple[int, ...] | None = None, keepdim: bool | None = None) -> Tensor:
+    """Population variance, mean((x - mean x)^2) (np.var with ddof=0; torch.var(...,
+    correction=0)); gradient: g * 2 (x - mean x) / n."""
+    axes, keep = _axes("var", x, axis, dim, keepdims, keepdim)
+    return _var(x, axes, keep)
 
 
 def _root(s: Tensor, exponent: float) -> Tensor:
@@ -97,20 +144,29 @@ def _root(s: Tensor, exponent: float) -> Tensor:
     return where_defined(s != 0.0, lambda t: t ** exponent, s, 0.0)
 
 
-def std(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
-    """Population standard deviation (NumPy's ddof=0); gradient 0 where the values are equal."""
-    return _root(var(x, axis=axis, keepdims=keepdims), 0.5)
+@declare(method=True)
+def std(x: Tensor, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *,
+        dim: int | tuple[int, ...] | None = None, keepdim: bool | None = None) -> Tensor:
+    """Population standard deviation, sqrt(var) (np.std with ddof=0; torch.std(...,
+    correction=0)); gradient: (x - mean x) / (n std), 0 where the values are all equal."""
+    axes, keep = _axes("std", x, axis, dim, keepdims, keepdim)
+    return _root(_var(x, axes, keep), 0.5)
 
 
-def norm(x: Tensor, p: float = 2, axis=None, keepdims: bool = False) -> Tensor:
-    """The vector p-norm (sum |x|^p)^(1/p) over `axis` (all axes by default), p >= 1 finite, as
-    PyTorch's `linalg.vector_norm`; gradient 0 at the zero vector, as there."""
-    if not (isinstance(p, (int, float)) and 1 <= p < float("inf")):
+@declare(method=True)
+def norm(x: Tensor, p: float = 2, axis: int | tuple[int, ...] | None = None,
+         keepdims: bool = False, *, dim: int | tuple[int, ...] | None = None,
+         keepdim: bool | None = None) -> Tensor:
+    """The vector p-norm (sum |x|^p)^(1/p) over `axis`/`dim` (all axes by default), p >= 1
+    finite (torch.linalg.vector_norm); gradient: g * x |x|^(p-2) / norm^(p-1), 0 at the zero
+    vector, as in PyTorch."""
+    if not 1 <= p < float("inf"):
         raise ValueError(f"norm: p must be a finite number >= 1, got {p!r}")
+    axes, keep = _axes("norm", x, axis, dim, keepdims, keepdim)
     if p == 1:
-        return sum(abs(x), axis=axis, keepdims=keepdims)
-    powered = x * x if p == 2 else abs(x) ** float(p)
-    return _root(sum(powered, axis=axis, keepdims=keepdims), 1.0 / p)
+        return _sum(_abs(x), axis=axes, keepdims=keep)
+    powered = x * x if p == 2 else _abs(x) ** float(p)
+    return _root(_sum(powered, axis=axes, keepdims=keep), 1.0 / p)
 
 
 def _shift_forward(xp, x, *, axis):
@@ -120,50 +176,64 @@ def _shift_forward(xp, x, *, axis):
 
 # a gate without gradient rather than a constant: computed from each call's input (so code that
 # gg.compile generates shifts by this call's max, not the first call's)
-_logsumexp_shift = primitive("logsumexp_shift", symbol="max (held)", forward=_shift_forward,
-                             vjp=None, register=False,
-                             doc="logsumexp's shift: the max, held constant, 0 where not finite")
+_logsumexp_shift: Primitive = primitive("logsumexp_shift", symbol="max (held)",
+                                        forward=_shift_forward, vjp=None, register=False,
+                                        doc="logsumexp's shift: the max, held constant, 0 where "
+                                            "not finite")
 
 
-def logsumexp(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
-    """log(sum(exp(x))) over `axis` without overflow: the max is taken out first. It is held
-    constant (its gradient terms cancel exactly), so the gradient is softmax(x)."""
-    axes = normalize_axis(axis, x.ndim, "logsumexp")
+@declare(method=True)
+def logsumexp(x: Tensor, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *,
+              dim: int | tuple[int, ...] | None = None, keepdim: bool | None = None) -> Tensor:
+    """log(sum(exp(x))) over `axis`/`dim` without overflow (torch.logsumexp,
+    scipy.special.logsumexp): the max is taken out first and held constant (its gradient terms
+    cancel exactly); gradient: g * softmax(x)."""
+    axes, keep = _axes("logsumexp", x, axis, dim, keepdims, keepdim)
     if x.size == 0:
         raise ShapeError(f"logsumexp: the tensor of shape {x.shape} is empty, so it has no "
                          f"maximum to shift by; give a tensor with at least one element")
     peak = _logsumexp_shift(x, axis=axes)
-    total = log(sum(exp(x - peak), axis=axes, keepdims=True)) + peak
-    return total if keepdims else squeeze(total, axes)
+    total = _log(_sum(_exp(x - peak), axis=axes, keepdims=True)) + peak
+    return total if keep else squeeze(total, axes)
 
 
-_argmax = primitive("argmax", symbol="argmax",
+_argmax: Primitive = primitive("argmax", symbol="argmax",
                     forward=lambda xp, x, *, axis: xp.argmax(x, axis=axis),
                     vjp=None)
 
 
-_argmin = primitive("argmin", symbol="argmin",
+_argmin: Primitive = primitive("argmin", symbol="argmin",
                     forward=lambda xp, x, *, axis: xp.argmin(x, axis=axis),
                     vjp=None)
 
 
-def _index_of(op, name: str, x: Tensor, axis) -> Tensor:
+def _index_of(op, name: str, x: Tensor, axis, dim, keepdims, keepdim) -> Tensor:
+    axis, keep = resolve_axis(name, axis, dim), resolve_keepdims(name, keepdims, keepdim)
     if axis is None:
-        return op(x.reshape(-1), axis=0)
-    return op(x, axis=check_axis(axis, x.ndim, name))
+        out = op(_reshape(x, shape=(x.size,)) if x.ndim != 1 else x, axis=0)
+        return _reshape(out, shape=(1,) * x.ndim) if keep and x.ndim != 0 else out
+    axis = check_axis(axis, x.ndim, name)
+    out = op(x, axis=axis)
+    return _reshape(out, shape=x.shape[:axis] + (1,) + x.shape[axis + 1:]) if keep else out
 
 
-def argmax(x: Tensor, axis=None) -> Tensor:
-    """Index of the largest element (no gradient). With axis=None, over the flattened tensor."""
-    return _index_of(_argmax, "argmax", x, axis)
+@declare(method=True)
+def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False, *,
+           dim: int | None = None, keepdim: bool | None = None) -> Tensor:
+    """Index of the largest element along `axis`/`dim`, over the flattened tensor by default
+    (torch.argmax, np.argmax): an int64 tensor, no gradient."""
+    return _index_of(_argmax, "argmax", x, axis, dim, keepdims, keepdim)
 
 
-def argmin(x: Tensor, axis=None) -> Tensor:
-    """Index of the smallest element (no gradient). With axis=None, over the flattened tensor."""
-    return _index_of(_argmin, "argmin", x, axis)
+@declare(method=True)
+def argmin(x: Tensor, axis: int | None = None, keepdims: bool = False, *,
+           dim: int | None = None, keepdim: bool | None = None) -> Tensor:
+    """Index of the smallest element along `axis`/`dim`, over the flattened tensor by default
+    (torch.argmin, np.argmin): an int64 tensor, no gradient."""
+    return _index_of(_argmin, "argmin", x, axis, dim, keepdims, keepdim)
 
 
-def _truth_reduction(name: str):
+def _truth_reduction(name: str) -> Callable[..., Tensor]:
     def forward(xp, x, *, axis, keepdims):
         truth = x if dtype_name(x.dtype) == "bool" else x != 0  # strict: no bool != int
         return getattr(xp, name)(truth, axis=axis, keepdims=keepdims)
@@ -171,14 +241,16 @@ def _truth_reduction(name: str):
     op = primitive(name, symbol=name, vjp=None, forward=forward,
                    doc=f"{name}: whether elements are nonzero (a boolean, no gradient)")
 
-    def reduce(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
-        return op(x, axis=normalize_axis(axis, x.ndim, name), keepdims=bool(keepdims))
+    def reduce(x: Tensor, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *,
+               dim: int | tuple[int, ...] | None = None, keepdim: bool | None = None) -> Tensor:
+        axes, keep = _axes(name, x, axis, dim, keepdims, keepdim)
+        return op(x, axis=axes, keepdims=keep)
 
     reduce.__name__ = reduce.__qualname__ = name
-    reduce.__doc__ = f"Whether {'any' if name == 'any' else 'every'} element along `axis` is " \
-                     f"nonzero (True): NumPy's `{name}`, a boolean tensor with no gradient."
-    return reduce
+    reduce.__doc__ = (f"Whether {'any' if name == 'any' else 'every'} element along `axis`/`dim` "
+                      f"is nonzero (torch.{name}, np.{name}): a boolean tensor, no gradient.")
+    return declare(reduce, method=True)
 
 
-any = _truth_reduction("any")
-all = _truth_reduction("all")
+any: Callable[..., Tensor] = _truth_reduction("any")
+all: Callable[..., Tensor] = _truth_reduction("all")

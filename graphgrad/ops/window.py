@@ -14,41 +14,42 @@ The static parameter `geometry` is a `WindowGeometry` (hashable); see `graphgrad
 
 from __future__ import annotations
 
+from .._primitive import Primitive, primitive
+from .._tensor import Tensor
 from ..backend import windows
 from ..backend.windows import WindowGeometry, window_geometry
+from ..declare import declare
 from ..errors import ShapeError
-from .._primitive import primitive
-from .._tensor import Tensor
 
-_unfold = primitive(
+_unfold: Primitive = primitive(
     "unfold", symbol="unfold",
     forward=lambda xp, x, *, geometry: windows.unfold(xp, x, geometry),
     vjp=lambda g, out, x, *, geometry: (_fold(g, geometry=geometry),),
     doc="im2col: all windows (N, C, *kernel, *out); the VJP is fold",
 )
 
-_fold = primitive(
+_fold: Primitive = primitive(
     "fold", symbol="fold",
     forward=lambda xp, cols, *, geometry: windows.fold(xp, cols, geometry),
     vjp=lambda g, out, cols, *, geometry: (_unfold(g, geometry=geometry),),
     doc="col2im: windows added back where they came from; the VJP is unfold",
 )
 
-_window_sum = primitive(
+_window_sum: Primitive = primitive(
     "window_sum", symbol="Σwin",
     forward=lambda xp, x, *, geometry: windows.window_sum(xp, x, geometry),
     vjp=lambda g, out, x, *, geometry: (_window_spread(g, geometry=geometry),),
     doc="sum of each window (= unfold then sum over the kernel axes, without the copy)",
 )
 
-_window_spread = primitive(
+_window_spread: Primitive = primitive(
     "window_spread", symbol="spread",
     forward=lambda xp, y, *, geometry: windows.window_spread(xp, y, geometry),
     vjp=lambda g, out, y, *, geometry: (_window_sum(g, geometry=geometry),),
     doc="adjoint of window_sum: each value added to every position of its window",
 )
 
-max_route = primitive(
+max_route: Primitive = primitive(
     "max_route", symbol="route",
     forward=lambda xp, g, x, out, *, geometry: windows.max_route(xp, g, x, out, geometry),
     vjp=lambda gg, res, g, x, out, *, geometry: (
@@ -57,7 +58,7 @@ max_route = primitive(
     doc="max pooling's gradient: g to each window's winners (ties share); x, out choose them",
 )
 
-max_gather = primitive(
+max_gather: Primitive = primitive(
     "max_gather", symbol="gather",
     forward=lambda xp, z, x, out, *, geometry: windows.max_gather(xp, z, x, out, geometry),
     vjp=lambda gg, res, z, x, out, *, geometry: (
@@ -74,8 +75,12 @@ def _geometry(op: str, x: Tensor, kernel_size, stride, padding, dilation) -> Win
     return window_geometry(op, x.shape[2:], kernel_size, stride, padding, dilation)
 
 
-def unfold(x: Tensor, kernel_size, stride=1, padding=0, dilation=1) -> Tensor:
-    """All kernel-sized windows of x (N, C, *spatial) as (N, C, *kernel, *out).
+@declare
+def unfold(x: Tensor, kernel_size: int | tuple[int, ...], stride: int | tuple[int, ...] = 1,
+           padding: int | str | tuple[int, ...] | tuple[tuple[int, int], ...] = 0,
+           dilation: int | tuple[int, ...] = 1) -> Tensor:
+    """All kernel-sized windows of x (N, C, *spatial) as (N, C, *kernel, *out) (im2col;
+    torch.nn.functional.unfold up to a reshape); gradient: fold(g), overlaps summed.
 
     Unlike PyTorch's `F.unfold` ((N, C*K, L)) the kernel and output axes stay separate; a
     `reshape` gives PyTorch's layout for free. Padding is zeros; spatial dims may be 1, 2 or 3.
@@ -84,8 +89,14 @@ def unfold(x: Tensor, kernel_size, stride=1, padding=0, dilation=1) -> Tensor:
     return _unfold(x, geometry=geometry)
 
 
-def fold(cols: Tensor, output_size, kernel_size, stride=1, padding=0, dilation=1) -> Tensor:
-    """The adjoint of `unfold`: (N, C, *kernel, *out) windows summed back into (N, C, *output_size)."""
+@declare
+def fold(cols: Tensor, output_size: tuple[int, ...], kernel_size: int | tuple[int, ...],
+         stride: int | tuple[int, ...] = 1,
+         padding: int | str | tuple[int, ...] | tuple[tuple[int, int], ...] = 0,
+         dilation: int | tuple[int, ...] = 1) -> Tensor:
+    """The adjoint of `unfold`: (N, C, *kernel, *out) windows summed back into
+    (N, C, *output_size) (col2im; torch.nn.functional.fold up to a reshape); gradient:
+    unfold(g)."""
     output_size = tuple(output_size)
     nd = len(output_size)
     geometry = window_geometry("fold", output_size, kernel_size, stride, padding, dilation)
@@ -98,8 +109,12 @@ def fold(cols: Tensor, output_size, kernel_size, stride=1, padding=0, dilation=1
     return _fold(cols, geometry=geometry)
 
 
-def window_sum(x: Tensor, kernel_size, stride=1, padding=0, dilation=1) -> Tensor:
-    """Sum over each window, (N, C, *spatial) -> (N, C, *out); zero padding."""
+@declare
+def window_sum(x: Tensor, kernel_size: int | tuple[int, ...], stride: int | tuple[int, ...] = 1,
+               padding: int | str | tuple[int, ...] | tuple[tuple[int, int], ...] = 0,
+               dilation: int | tuple[int, ...] = 1) -> Tensor:
+    """Sum over each window, (N, C, *spatial) -> (N, C, *out), zero padding (avg_pool times the
+    window size); gradient: g spread over each window."""
     return _window_sum(x, geometry=_geometry("window_sum", x, kernel_size, stride, padding,
                                              dilation))
 

@@ -50,7 +50,7 @@ class Optimizer:
             raise TypeError(
                 f"{type(self).__name__}: unknown option(s) {unknown}; valid: {sorted(allowed)}"
             )
-        self.defaults = {**allowed, **hyper}
+        self.defaults = {**allowed, **hyper}  # type: ignore[misc]  # PyTorch's per-instance dict
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}  # id(parameter) -> state arrays
         if hasattr(params, "data") and hasattr(params, "grad"):  # iterating would give its rows
@@ -277,7 +277,16 @@ def check_real(value: Any, key: str, index: int, *, low: float, high: float = ma
         raise ValueError(f"parameter group {index}: {key} must be "
                          f"{what or 'a finite real number ' + interval}, got {value!r} "
                          f"({type(value).__name__})")
+    assert number is not None  # (inside implies a number)
     return number
+
+
+def check_bool(value: Any, key: str, index: int) -> bool:
+    """`value` as a Python bool if it is one (NumPy's too, as a loaded state gives back); a
+    ValueError naming the group and option otherwise ("no" or 1 would silently mean True)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"parameter group {index}: {key} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def _state_value(value: Any, p, what: str):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from graphgrad import config
+from graphgrad._tensor import Tensor
 from graphgrad.optim.optimizer import max_norm_project
 
 __all__ = ["elastic_penalty", "l1_penalty", "l2_penalty", "max_norm_"]
@@ -24,32 +25,32 @@ def _selected(params: Iterable, weights_only: bool) -> list:
     return chosen
 
 
+def _sum_terms(terms: list[Tensor]) -> Tensor:
+    """t0 + t1 + ... in order (one add node per term after the first, as a loop would draw)."""
+    total = terms[0]  # `_selected` never returns an empty list
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
 def _check(name: str, value: float) -> None:
     if value < 0:
         raise ValueError(f"{name} must be >= 0, got {value!r}")
 
 
-def l2_penalty(params: Iterable, lam: float, weights_only: bool = True):
+def l2_penalty(params: Iterable, lam: float, weights_only: bool = True) -> Tensor:
     """``½·λ·Σ w²`` over the (weight) parameters, as a scalar Tensor in the graph."""
     _check("lam", lam)
-    total = None
-    for w in _selected(params, weights_only):
-        term = (w * w).sum()
-        total = term if total is None else total + term
-    return total * (0.5 * lam)
+    return _sum_terms([(w * w).sum() for w in _selected(params, weights_only)]) * (0.5 * lam)
 
 
-def l1_penalty(params: Iterable, lam: float, weights_only: bool = True):
+def l1_penalty(params: Iterable, lam: float, weights_only: bool = True) -> Tensor:
     """``λ·Σ |w|``: sparsity inducing (many weights end near exactly zero)."""
     _check("lam", lam)
-    total = None
-    for w in _selected(params, weights_only):
-        term = abs(w).sum()
-        total = term if total is None else total + term
-    return total * lam
+    return _sum_terms([abs(w).sum() for w in _selected(params, weights_only)]) * lam
 
 
-def elastic_penalty(params: Iterable, l1: float, l2: float, weights_only: bool = True):
+def elastic_penalty(params: Iterable, l1: float, l2: float, weights_only: bool = True) -> Tensor:
     """L1 + L2 together: ``λ1·Σ|w| + ½·λ2·Σw²``."""
     params = list(params)
     return l1_penalty(params, l1, weights_only) + l2_penalty(params, l2, weights_only)

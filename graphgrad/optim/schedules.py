@@ -11,12 +11,18 @@ and `WarmRestarts` (SGDR) are the common smooth alternatives.
 
 from __future__ import annotations
 
+import bisect
 import math
+import numbers
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 __all__ = [
     "CosineDecay",
     "DecayTowardsEnd",
     "ExponentialDecay",
+    "LambdaLR",
+    "MultiStepLR",
     "Schedule",
     "StepDecay",
     "WarmRestarts",
@@ -61,6 +67,43 @@ def _fraction(name: str, value: float, open_top: bool = False) -> float:
         bound = "[0, 1)" if open_top else "[0, 1]"
         raise ValueError(f"{name} must be in {bound}, got {value!r}")
     return float(value)
+
+
+def check_number(owner: str, name: str, value: Any, *, low: float = 0.0,
+                 low_open: bool = False) -> float:
+    """`value` as a float if it is a finite real number above `low`; else a ValueError naming
+    the scheduler and the option (a string or NaN would fail later, mid-training)."""
+    number = float(value) if isinstance(value, numbers.Real) and not isinstance(
+        value, bool) else math.nan
+    if not (math.isfinite(number) and (number > low if low_open else number >= low)):
+        raise ValueError(f"{owner}: {name} must be a finite number {'>' if low_open else '>='} "
+                         f"{low:g}, got {value!r}")
+    return number
+
+
+def check_count(owner: str, name: str, value: Any, *, low: int = 0) -> int:
+    """`value` as an int if it is an integer >= `low` (not a bool, not 1.5)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < low:
+        raise ValueError(f"{owner}: {name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def check_choice(owner: str, name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """`value` if it is one of `choices`; else a ValueError listing them."""
+    if value not in choices:
+        raise ValueError(f"{owner}: {name} must be {' or '.join(map(repr, choices))}, got "
+                         f"{value!r}")
+    return value
+
+
+def per_group(owner: str, name: str, value: Any, optimizer: Any) -> list:
+    """One `value` for every parameter group, or a list/tuple with one per group."""
+    groups = len(optimizer.param_groups)
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * groups
+    if len(values) != groups:
+        raise ValueError(f"{owner}: expected {groups} {name} values (one per parameter group), "
+                         f"got {len(values)}")
+    return values
 
 
 class StepDecay(Schedule):
@@ -138,3 +181,55 @@ class DecayTowardsEnd(Schedule):
     def factor(self, epoch: int) -> float:
         t = min(epoch, self.total) / self.total
         return 1 - (1 - self.min_factor) * t**self.power
+
+
+class MultiStepLR(Schedule):
+    """Multiply by ``gamma`` at each epoch listed in ``milestones`` (torch.optim.lr_scheduler
+    .MultiStepLR): ``lr = initial_lr · gamma^(number of milestones <= epoch)``.
+
+    Why: the classic recipe "divide the rate by 10 at epochs 30 and 60"; a milestone listed
+    twice applies gamma twice, as in PyTorch.
+    """
+
+    def __init__(self, optimizer, milestones: Iterable[int], gamma: float = 0.1) -> None:
+        self.milestones = sorted(check_count("MultiStepLR", "each of the milestones", m, low=1)
+                                 for m in milestones)
+        self.gamma = check_number("MultiStepLR", "gamma", gamma, low_open=True)
+        super().__init__(optimizer)
+
+    def factor(self, epoch: int) -> float:
+        return self.gamma ** bisect.bisect_right(self.milestones, epoch)
+
+
+class LambdaLR(Schedule):
+    """``lr = initial_lr · lr_lambda(epoch)`` (torch.optim.lr_scheduler.LambdaLR); one function
+    for all groups or a list with one per group.
+
+    Why: any warm-up or decay rule you can write as a function of the epoch, without a class.
+    """
+
+    def __init__(self, optimizer,
+                 lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]) -> None:
+        functions = per_group("LambdaLR", "lr_lambda", lr_lambda, optimizer)
+        for function in functions:
+            if not callable(function):
+                raise TypeError(f"LambdaLR: lr_lambda must be a function of the epoch, got "
+                                f"{function!r}")
+        self.lr_lambdas = functions
+        super().__init__(optimizer)
+
+    def factor(self, epoch: int) -> float:
+        """The first group's factor (each group has its own with a list of lambdas)."""
+        return self._factor(self.lr_lambdas[0], epoch)
+
+    @staticmethod
+    def _factor(function: Callable[[int], float], epoch: int) -> float:
+        value = function(epoch)
+        if not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"LambdaLR: lr_lambda({epoch}) must return a finite number >= 0, "
+                             f"got {value!r}")
+        return float(value)
+
+    def _apply(self) -> None:
+        for function, group in zip(self.lr_lambdas, self.optimizer.param_groups):
+            group["lr"] = group["initial_lr"] * self._factor(function, self.epoch)

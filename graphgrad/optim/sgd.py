@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import numpy as np
-
-from graphgrad.optim.optimizer import Optimizer, check_real
+from graphgrad.optim.optimizer import Optimizer, check_bool, check_real
 
 __all__ = ["SGD"]
 
@@ -24,10 +22,7 @@ class SGD(Optimizer):
         super()._check_group(group, index)
         group["momentum"] = check_real(group["momentum"], "momentum", index, low=0.0, high=1.0,
                                        high_open=True)
-        if not isinstance(group["nesterov"], (bool, np.bool_)):
-            raise ValueError(f"parameter group {index}: nesterov must be True or False, got "
-                             f"{group['nesterov']!r}")
-        group["nesterov"] = bool(group["nesterov"])
+        group["nesterov"] = check_bool(group["nesterov"], "nesterov", index)
         if group["nesterov"] and group["momentum"] == 0:
             raise ValueError(f"parameter group {index}: nesterov=True needs momentum > 0")
 

@@ -1,11 +1,19 @@
-"""Public testing tools: gradient checks, and hypothesis strategies (`graphgrad.testing.strategies`).
+"""Public testing tools: gradient checks, and hypothesis strategies
+(`graphgrad.testing.strategies`).
 
 The strategies module needs hypothesis (the 'dev' extra); it is imported on first use.
 """
 
 import importlib
 
-from .gradcheck import GradcheckError, Mismatch, find_mismatches, gradcheck, gradgradcheck, numerical_grad
+from .numerical import (
+    GradcheckError,
+    Mismatch,
+    find_mismatches,
+    gradcheck,
+    gradgradcheck,
+    numerical_grad,
+)
 
 __all__ = ["GradcheckError", "Mismatch", "find_mismatches", "gradcheck", "gradgradcheck",
            "numerical_grad", "strategies"]

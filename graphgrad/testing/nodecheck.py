@@ -41,8 +41,9 @@ class NodeCheck:
             return f"{self.op}: nothing to check (no differentiable floating input)"
         worst = max(self.slots, key=lambda s: s.error)
         verdict = "agrees with" if self.ok else "DISAGREES with"
-        return (f"{self.op}: local gradient {verdict} finite differences; worst: input {worst.slot} "
-                f"{worst.where}: analytic {worst.analytic:.6g}, numerical {worst.numerical:.6g}, "
+        return (f"{self.op}: local gradient {verdict} finite differences; "
+                f"worst: input {worst.slot} {worst.where}: analytic {worst.analytic:.6g}, "
+                f"numerical {worst.numerical:.6g}, "
                 f"relative error {worst.error:.3g}")
 
 
@@ -55,9 +56,9 @@ def _forward(op, arrays, params) -> np.ndarray:
 
 
 def _vjp(op, u, out, arrays, params, slots) -> list:
+    from .._tensor import Tensor
     from ..backend import to_numpy
     from ..config import no_grad
-    from .._tensor import Tensor
 
     with no_grad():
         copies = []
@@ -67,7 +68,7 @@ def _vjp(op, u, out, arrays, params, slots) -> list:
                 t.requires_grad_(True)
             copies.append(t)
         result = op.vjp(Tensor(np.array(u)), Tensor(np.array(out)), *copies, **params)
-    out_list = []
+    out_list: list[np.ndarray | None] = []
     for i, item in enumerate(result):
         if item is None:
             out_list.append(None)

@@ -18,10 +18,12 @@ DOMAINS = {
 
 
 def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4):
-    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
+                            max_side=max_side)
 
 
-def broadcastable_shapes(num_shapes: int = 2, min_dims: int = 0, max_dims: int = 3, max_side: int = 4):
+def broadcastable_shapes(num_shapes: int = 2, min_dims: int = 0, max_dims: int = 3,
+                         max_side: int = 4):
     """Tuples of shapes that broadcast together (NumPy rules), including size-1 axes."""
     return hnp.mutually_broadcastable_shapes(num_shapes=num_shapes, min_dims=min_dims,
                                              max_dims=max_dims, max_side=max_side).map(

@@ -11,10 +11,23 @@ a function here needs them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .labels import escape, format_number, format_shape
 from .view import ClusterView, EdgeView, GraphView, NodeView, ScopeView
+
+if TYPE_CHECKING:  # annotations only: networkx loads on first use, the core stays below viz
+    import graphviz
+    import networkx as nx
+
+    from .._tensor import Tensor
+    from .common import Options
+    from .networkx import GraphSummary
+
+# which composites and modules a drawing opens: all (True), none (False), names, or by `depth`
+Expand = bool | str | Iterable[str] | None
 
 STYLES = ("graph", "circuit")
 AUTO_LR_DEPTH = 8  # rankdir="auto": left to right up to this many nodes deep, else top to bottom
@@ -23,12 +36,14 @@ AUTO_LR_DEPTH = 8  # rankdir="auto": left to right up to this many nodes deep, e
 def _longest_path(view: GraphView) -> int:
     longest: dict[str, int] = {}
     for node in view.nodes:  # creation order is a topological order
-        longest[node.id] = 1 + max((longest.get(e.src, 0) for e in view.producers[node.id]), default=0)
+        producers = view.producers[node.id]
+        longest[node.id] = 1 + max((longest.get(e.src, 0) for e in producers), default=0)
     return max(longest.values(), default=0)
 
 
-def trace(*roots, expand=None, depth: int | None = 1, grads="auto", local: bool = False,
-          check: bool = False, heads=None) -> GraphView:
+def trace(*roots: Any, expand: Expand = None, depth: int | None = 1, grads: bool | str = "auto",
+          local: bool = False, check: bool = False,
+          heads: Sequence[str] | None = None) -> GraphView:
     """Copy the graph under `roots` into a read-only GraphView (see `viz.tracer.trace`)."""
     from .tracer import trace as _trace
 
@@ -48,12 +63,14 @@ def _show(show) -> tuple[str, ...]:
     return tuple(show)
 
 
-def draw(*roots, style: str = "graph", show=("value", "grad"), expand=None, depth: int | None = 1,
-         rankdir: str = "auto", precision: int | None = None, grads="auto", check: bool = False,
-         gates: bool = False, legend: bool = True, thumbnails: bool = False, heads=None,
-         title: str | None = None, vanish_below: float = 1e-6, explode_above: float = 1e3,
-         path=None, formats: Sequence[str] = ("svg", "png", "pdf"),
-         thumbnail_dir: str | None = None, max_nodes: int | None = 300):
+def draw(*roots: Any, style: str = "graph", show: str | Sequence[str] = ("value", "grad"),
+         expand: Expand = None, depth: int | None = 1, rankdir: str = "auto",
+         precision: int | None = None, grads: bool | str = "auto", check: bool = False,
+         gates: bool = False, legend: bool = True, thumbnails: bool = False,
+         heads: Sequence[str] | None = None, title: str | None = None,
+         vanish_below: float = 1e-6, explode_above: float = 1e3,
+         path: str | os.PathLike | None = None, formats: Sequence[str] = ("svg", "png", "pdf"),
+         thumbnail_dir: str | None = None, max_nodes: int | None = 300) -> graphviz.Digraph:
     """Draw the graph under `roots` (Tensors, or a GraphView) and return a `graphviz.Digraph`.
 
     style: "graph" (one box per tensor: name, op, shape, dtype, value, gradient) or "circuit"
@@ -133,7 +150,7 @@ def draw(*roots, style: str = "graph", show=("value", "grad"), expand=None, dept
     return dot
 
 
-def render_view(view: GraphView, style: str, options):
+def render_view(view: GraphView, style: str, options: Options) -> graphviz.Digraph:
     """GraphView -> Digraph for one style: a pure function, no Tensors involved."""
     if style == "circuit":
         from .circuit import render_circuit
@@ -146,7 +163,8 @@ def render_view(view: GraphView, style: str, options):
     raise ValueError(f"unknown style {style!r}; valid styles: {STYLES}")
 
 
-def save(diagram, path, formats: Sequence[str] = ("svg", "png", "pdf"), **draw_kwargs) -> list[str]:
+def save(diagram: Any, path: str | os.PathLike, formats: Sequence[str] = ("svg", "png", "pdf"),
+         **draw_kwargs: Any) -> list[str]:
     """Save a Digraph (or draw Tensors first) as SVG, PNG and PDF together, atomically.
 
     Without Graphviz's `dot`, a matplotlib + networkx fallback writes the same formats.
@@ -159,17 +177,20 @@ def save(diagram, path, formats: Sequence[str] = ("svg", "png", "pdf"), **draw_k
     return _save(diagram, path, formats)
 
 
-def to_networkx(*roots, **trace_kwargs):
+def to_networkx(*roots: Any, **trace_kwargs: Any) -> nx.DiGraph:
     """A `networkx.DiGraph` of the drawn graph: op, kind, name, shape, dtype, value, grad, flops on
     each node; `trace_kwargs` (expand, depth, grads ...) as for `trace`. Accepts a GraphView."""
     from .networkx import view_to_networkx
 
     roots = _flatten(roots)
-    view = roots[0] if len(roots) == 1 and isinstance(roots[0], GraphView) else trace(*roots, **trace_kwargs)
+    if len(roots) == 1 and isinstance(roots[0], GraphView):
+        view = roots[0]
+    else:
+        view = trace(*roots, **trace_kwargs)
     return view_to_networkx(view)
 
 
-def summary(*roots, **trace_kwargs):
+def summary(*roots: Any, **trace_kwargs: Any) -> GraphSummary:
     """Node count per op, depth, parameter count, FLOPs (total and per node) of a graph, from
     `to_networkx` (pass Tensors, a GraphView or a networkx graph)."""
     from .networkx import summarize_networkx
@@ -180,7 +201,8 @@ def summary(*roots, **trace_kwargs):
     return summarize_networkx(to_networkx(*roots, **trace_kwargs))
 
 
-def animate_backward(root, path, format: str = "gif", **kwargs):
+def animate_backward(root: Tensor, path: str | os.PathLike, format: str = "gif",
+                     **kwargs: Any) -> str:
     """One frame per backward step, the gradient appearing node by node (see viz.animate)."""
     from .animate import animate_backward as _animate
 
@@ -235,6 +257,24 @@ def tensor_mimebundle(tensor, include=None, exclude=None) -> dict:
     body = "".join(f"<tr><th style=\"text-align:left\">{k}</th><td>{v}</td></tr>" for k, v in rows)
     return {"text/plain": repr(tensor), "text/html": f"<table>{body}</table>"}
 
+
+def _draw_tensor(self: Tensor, **kwargs: Any) -> graphviz.Digraph:
+    """The graph that computed this tensor as a `graphviz.Digraph` (a notebook displays it);
+    keywords as for `gg.viz.draw` (style="circuit", expand=True, path=...)."""
+    return draw(self, **kwargs)
+
+
+def _install_tensor_display() -> None:
+    """`Tensor.draw` and the notebook display come from here: the engine core never imports the
+    viewer (the layering contract in pyproject.toml checks it)."""
+    from .._tensor import Tensor
+
+    _draw_tensor.__name__ = _draw_tensor.__qualname__ = "draw"
+    Tensor.draw = _draw_tensor  # type: ignore[attr-defined]
+    Tensor._repr_mimebundle_ = tensor_mimebundle  # type: ignore[attr-defined]
+
+
+_install_tensor_display()
 
 __all__ = [
     "draw", "save", "trace", "render_view", "to_networkx", "summary", "animate_backward",

@@ -34,10 +34,10 @@ def to_numpy(array) -> np.ndarray:
 def fresh(array: np.ndarray, requires_grad: bool = False):
     """A new leaf Tensor holding a copy of `array`: the tracer computes on these, never on the
     user's tensors."""
-    import graphgrad as gg
+    from graphgrad._tensor import tensor
 
     array = np.array(array, copy=True)
-    return gg.tensor(array, requires_grad=requires_grad and array.dtype.kind == "f")
+    return tensor(array, requires_grad=requires_grad and array.dtype.kind == "f")
 
 
 def building_expansion():
@@ -53,8 +53,8 @@ def building_expansion():
 def sweep(roots: list, flows: dict | None, seeds: list | None = None, stop=()) -> dict:
     """The engine's own backward (`autodiff.sweep`) from `roots`, for a drawing: unit seeds
     (or `seeds`), the gradient of every node, the graph kept, `.grad` untouched."""
-    from graphgrad.autodiff import sweep as engine_sweep
     from graphgrad._tensor import Tensor
+    from graphgrad.autodiff import sweep as engine_sweep
 
     if seeds is None:
         seeds = [Tensor._leaf(root.device.xp.ones_like(root.data), root.device) for root in roots]
@@ -65,8 +65,8 @@ def sweep(roots: list, flows: dict | None, seeds: list | None = None, stop=()) -
 def vjp_step(node, upstream=None) -> list:
     """What `node` sends back along each input edge (the engine's VJP step) for the backend
     array `upstream`; a ones seed (None) gives the local gradients d node / d input."""
-    from graphgrad.autodiff import edge_vjps
     from graphgrad._tensor import Tensor
+    from graphgrad.autodiff import edge_vjps
 
     if upstream is None:
         dtype = np.result_type(node.data.dtype, np.float32)

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from ..atomic import atomic_write_bytes
-from .render import dot_available, INSTALL_HINT
+from .render import INSTALL_HINT, dot_available
 
 ANIMATION_FORMATS = ("gif", "pdf", "svg-frames")
 
@@ -49,7 +49,8 @@ def animate_backward(root, path, format: str = "gif", *, style: str = "circuit",
     is not touched, backward() need not have run). Other keywords as for `draw`.
     """
     if format not in ANIMATION_FORMATS:
-        raise ValueError(f"animate_backward(): unknown format {format!r}; valid: {ANIMATION_FORMATS}")
+        raise ValueError(f"animate_backward(): unknown format {format!r}; "
+                         f"valid: {ANIMATION_FORMATS}")
     if not dot_available():
         raise RuntimeError(INSTALL_HINT.split(" `.source`")[0] + " Animations need `dot`.")
     from . import draw

@@ -11,12 +11,24 @@ from __future__ import annotations
 import numpy as np
 
 from .common import (
-    GRAD_COLOR, KIND_FILL, LOCAL_COLOR, MUTED, VALUE_COLOR, CHECK_FAIL_FILL,
-    CHECK_FAIL_LINE, Options, add_clusters, edge_attrs, head_color, new_digraph, share_text,
-    tooltip, value_text,
+    CHECK_FAIL_FILL,
+    CHECK_FAIL_LINE,
+    GRAD_COLOR,
+    KIND_FILL,
+    LOCAL_COLOR,
+    MUTED,
+    VALUE_COLOR,
+    Options,
+    add_clusters,
+    edge_attrs,
+    head_color,
+    new_digraph,
+    share_text,
+    tooltip,
+    value_text,
 )
-from .labels import dot_string, escape, format_constant, reciprocal_of
 from .graph_style import HIDDEN
+from .labels import dot_string, escape, format_constant, reciprocal_of
 from .layout import add_wrap, order_inputs, rows
 from .view import EdgeView, GraphView, NodeView
 
@@ -48,7 +60,8 @@ def gate_symbol(node: NodeView, view: GraphView, folded: dict[str, str], precisi
     value = view.node(consts[0].src).value
     c = format_constant(value)
     base = FOLD_SYMBOLS.get(node.op or "", node.symbol)
-    if len(view.producers[node.id]) == 2 and consts[0].slot == 0 and node.op in ("sub", "div", "pow"):
+    binary = len(view.producers[node.id]) == 2
+    if binary and consts[0].slot == 0 and node.op in ("sub", "div", "pow"):
         return f"{c}{base}x"  # the constant on the left: "1/x", "2-x"
     if node.op == "add" and c.startswith("-"):
         return MINUS + c[1:]
@@ -91,12 +104,13 @@ def _extras(edge: EdgeView, dst: NodeView, options: Options) -> list[str]:
     """Local gradient and the upstream x local product, as label rows (already escaped)."""
     out = []
     p = options.precision
+    local = escape(value_text(edge.local, p)) if edge.local is not None else ""
     if "local" in options.show and edge.local is not None:
-        out.append(f"<FONT COLOR=\"{LOCAL_COLOR}\">local {escape(value_text(edge.local, p))}</FONT>")
+        out.append(f"<FONT COLOR=\"{LOCAL_COLOR}\">local {local}</FONT>")
     if "flow" in options.show and edge.local is not None and edge.flow is not None \
             and dst.grad is not None and np.asarray(dst.grad).size == 1 and edge.local.size == 1:
         up = escape(value_text(dst.grad, p))
-        out.append(f"<FONT COLOR=\"{GRAD_COLOR}\">{up} × {escape(value_text(edge.local, p))}</FONT>")
+        out.append(f"<FONT COLOR=\"{GRAD_COLOR}\">{up} × {local}</FONT>")
     return out
 
 
@@ -124,7 +138,8 @@ def render_circuit(view: GraphView, options: Options):
             label = f"<<B>{escape(text)}</B>>"
             attrs.update(shape="plaintext", fontsize="16", margin="0.02")
         else:
-            symbol = gate_symbol(node, view, folded, options.precision) if node.kind == "op" else node.symbol
+            symbol = (gate_symbol(node, view, folded, options.precision) if node.kind == "op"
+                      else node.symbol)
             size = 14 if len(symbol) <= 2 else 12
             label = f"<FONT POINT-SIZE=\"{size}\">{escape(symbol)}</FONT>"
             wires = [e for e in view.producers[node.id] if e.src not in folded]
@@ -148,9 +163,11 @@ def render_circuit(view: GraphView, options: Options):
             attrs.update(color=color.split(":")[0], penwidth="2")
             if ":" in color:
                 attrs.update(style="filled,striped" if node.kind != "op" else "filled,wedged",
-                             fillcolor=color.replace(":", ";0.5:", 1) if color.count(":") == 1 else color)
+                             fillcolor=(color.replace(":", ";0.5:", 1) if color.count(":") == 1
+                                        else color))
         if node.check is not None and not node.check.ok:
-            attrs.update(style="filled", fillcolor=CHECK_FAIL_FILL, color=CHECK_FAIL_LINE, penwidth="2.5")
+            attrs.update(style="filled", fillcolor=CHECK_FAIL_FILL, color=CHECK_FAIL_LINE,
+                         penwidth="2.5")
         if options.current == node.id:
             attrs.update(color="#ff6f00", penwidth="3")
         graph.node(node.id, label, **attrs)
@@ -166,7 +183,8 @@ def render_circuit(view: GraphView, options: Options):
         if edge.count > 1:
             value += f" (×{edge.count})"
         mid = f"w_{edge.src}_{edge.dst}"
-        extras = _extras(edge, view.node(edge.dst), options) if known or "local" in options.show else []
+        shown = known or "local" in options.show
+        extras = _extras(edge, view.node(edge.dst), options) if shown else []
         if options.reveal is not None and edge.dst not in options.reveal:
             known = None  # animation: not reached yet; same text, transparent
         attrs = edge_attrs(edge, view, options)
@@ -187,8 +205,8 @@ def render_circuit(view: GraphView, options: Options):
         if options.reveal is not None and root not in options.reveal:
             known = None
         mid, end = f"w_{root}_out", f"{root}_out"
-        dot.node(mid, _wire_label(value_text(node.value, options.precision), grad, [], known, options),
-                 shape="plain", id=mid)
+        label = _wire_label(value_text(node.value, options.precision), grad, [], known, options)
+        dot.node(mid, label, shape="plain", id=mid)
         dot.node(end, "", shape="point", width="0.01", style="invis")
         dot.edge(root, f"{mid}:w")
         dot.edge(f"{mid}:e", end, arrowhead="normal")

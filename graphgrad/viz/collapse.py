@@ -26,7 +26,7 @@ def _symbol(op) -> str:
 def _composite_symbol(name: str) -> str:
     """A collapsed composite shows its own symbol (σ, conv, cross_entropy), never the symbol of
     the last gate inside it (cross-entropy ends in a multiply: it drew as a bare `*`)."""
-    from ..composites.composite import COMPOSITES
+    from ..composites.registry import COMPOSITES
 
     composite = COMPOSITES.get(name)
     return str(composite.symbol) if composite is not None and composite.symbol else name
@@ -72,8 +72,9 @@ def build_view(*, recs, order, root_ids, expand, depth, node_grads, flows, local
 
     members: dict[tuple, list[str]] = {}
     for node_id in order:
-        if group_of[node_id] is not None:
-            members.setdefault(group_of[node_id], []).append(node_id)
+        scope_key = group_of[node_id]
+        if scope_key is not None:
+            members.setdefault(scope_key, []).append(node_id)
     # a group is named after, and drawn at the place of, its first gate: a topological position
     anchor = {prefix: next((m for m in ids if recs[m].op is not None), ids[0])
               for prefix, ids in members.items()}
@@ -93,7 +94,8 @@ def build_view(*, recs, order, root_ids, expand, depth, node_grads, flows, local
     def flops(node_id):
         rec = recs[node_id]
         shapes = [recs[i].value.shape for i in rec.inputs]
-        name = getattr(getattr(rec.op, "composite", None), "name", None) or getattr(rec.op, "name", None)
+        composite = getattr(rec.op, "composite", None)
+        name = getattr(composite, "name", None) or getattr(rec.op, "name", None)
         return flops_of(None if rec.op is None else str(name), shapes, rec.value.shape)
 
 
@@ -125,7 +127,8 @@ def build_view(*, recs, order, root_ids, expand, depth, node_grads, flows, local
             continue
         group = members[prefix]
         inside = set(group)
-        outputs = [m for m in group if recs[m].is_root or any(c not in inside for c in consumers[m])]
+        outputs = [m for m in group
+                   if recs[m].is_root or any(c not in inside for c in consumers[m])]
         rep = recs[outputs[-1] if outputs else group[-1]]
         closed = prefix[-1]
         leaves = [recs[m] for m in group if recs[m].op is None]
@@ -208,7 +211,7 @@ def build_view(*, recs, order, root_ids, expand, depth, node_grads, flows, local
         if vid not in seen:
             seen.add(vid)
             backward_order.append(vid)
-    notes = ()
+    notes: tuple[str, ...] = ()
     if freed:
         notes = (("the graph below the root was freed by backward(); draw before backward() or "
                   "call backward(retain_graph=True) to see it"),)
@@ -235,7 +238,8 @@ def elide(view: GraphView, max_nodes: int, hint: str) -> GraphView:
     if n <= max_nodes:
         return view
     head = max_nodes // 2
-    keep = {node.id for node in view.nodes[:head]} | {node.id for node in view.nodes[n - (max_nodes - head):]}
+    keep = {node.id for node in view.nodes[:head]}
+    keep |= {node.id for node in view.nodes[n - (max_nodes - head):]}
     keep |= set(view.roots)
     keep -= {node.id for node in view.nodes  # an input of hidden gates only is hidden with them
              if node.op is None and node.id not in view.roots and view.consumers[node.id]
@@ -243,11 +247,13 @@ def elide(view: GraphView, max_nodes: int, hint: str) -> GraphView:
     hidden = [node for node in view.nodes if node.id not in keep]
     first = hidden[0]
     marker = NodeView(
-        id=ELIDED_ID, seq=first.seq, kind="composite", op="not drawn", symbol=f"⋯ {len(hidden):,} nodes",
+        id=ELIDED_ID, seq=first.seq, kind="composite", op="not drawn",
+        symbol=f"⋯ {len(hidden):,} nodes",
         name=f"⋯ {len(hidden):,} nodes not drawn", shape=(), dtype="", value=None, grad=None,
         members=len(hidden))
     nodes = [node for node in view.nodes if node.id in keep]
-    nodes.insert(next((i for i, node in enumerate(nodes) if node.seq > first.seq), len(nodes)), marker)
+    at = next((i for i, node in enumerate(nodes) if node.seq > first.seq), len(nodes))
+    nodes.insert(at, marker)
     edges, seen = [], set()
     for edge in view.edges:
         src = edge.src if edge.src in keep else ELIDED_ID
@@ -259,7 +265,8 @@ def elide(view: GraphView, max_nodes: int, hint: str) -> GraphView:
         elif (src, dst) not in seen:
             seen.add((src, dst))
             edges.append(EdgeView(src, dst, edge.slot))
-    clusters = tuple(replace(c, members=tuple(m for m in c.members if m in keep)) for c in view.clusters)
+    clusters = tuple(replace(c, members=tuple(m for m in c.members if m in keep))
+                     for c in view.clusters)
     note = f"{len(hidden):,} of {n:,} nodes not drawn (illegible on a slide): {hint}"
     return replace(view, nodes=tuple(nodes), edges=tuple(edges), clusters=clusters,
                    backward_order=tuple(i for i in view.backward_order if i in keep),

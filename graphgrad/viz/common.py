@@ -30,7 +30,8 @@ KIND_FILL = {
 }
 CLUSTER_FILL = {"module": "#f1f8e9", "composite": "#f3e5f5"}
 SHOW_ITEMS = ("value", "grad", "local", "flow")
-GATE_NOTES = {"distributes": "add: distributes", "routes": "max: routes", "switches": "mul: switches"}
+GATE_NOTES = {"distributes": "add: distributes", "routes": "max: routes",
+              "switches": "mul: switches"}
 GATE_RULES = {
     "distributes": "add passes its gradient to every input unchanged",
     "routes": "max sends it all to the larger input (dashed: gets exactly 0)",
@@ -110,13 +111,14 @@ def tooltip(node: NodeView, view: GraphView) -> str:
     lines = [f"{node.label_name}  [{node.kind}{' ' + node.op if node.op else ''}]",
              f"id {node.id}  shape {format_shape(node.shape)}  dtype {node.dtype}"]
     if node.value_stats is not None:
-        s = node.value_stats
-        lines.append(f"value: {format_number(node.value.reshape(-1)[0], 6)}" if node.size == 1
-                     else f"value: {s.describe(4)}")
+        lines.append(f"value: {format_number(node.value.reshape(-1)[0], 6)}"
+                     if node.size == 1 and node.value is not None
+                     else f"value: {node.value_stats.describe(4)}")
     if node.grad is not None:
-        s = node.grad_stats
-        lines.append(f"grad: {format_number(node.grad.reshape(-1)[0], 6)}" if node.grad.size == 1
-                     else f"grad: {s.describe(4)}")
+        grad_stats = node.grad_stats
+        lines.append(f"grad: {format_number(node.grad.reshape(-1)[0], 6)}"
+                     if node.grad.size == 1 or grad_stats is None
+                     else f"grad: {grad_stats.describe(4)}")
     elif not view.grads_computed:
         lines.append("grad: not computed yet (call backward())")
     if node.members > 1:
@@ -201,15 +203,19 @@ def legend_html(view: GraphView, options: Options, circuit: bool) -> str:
     if "value" in options.show:
         row(f"<FONT COLOR=\"{VALUE_COLOR}\"><B>1.23</B></FONT>", f"forward value ({where_value})")
     if "grad" in options.show:
-        where = "below the wire: gradient flowing back along it" if circuit else "gradient d root / d node"
+        where = ("below the wire: gradient flowing back along it" if circuit
+                 else "gradient d root / d node")
         if view.grads_computed:
             row(f"<FONT COLOR=\"{GRAD_COLOR}\"><B>-0.45</B></FONT>", where)
         else:
-            row(f"<FONT COLOR=\"{MUTED}\"><B>?</B></FONT>", "gradient not computed yet (call backward())")
+            row(f"<FONT COLOR=\"{MUTED}\"><B>?</B></FONT>",
+                "gradient not computed yet (call backward())")
     if "local" in options.show:
-        row(f"<FONT COLOR=\"{LOCAL_COLOR}\">local 0.50</FONT>", "local gradient d out / d in of the wire")
+        row(f"<FONT COLOR=\"{LOCAL_COLOR}\">local 0.50</FONT>",
+            "local gradient d out / d in of the wire")
     if "flow" in options.show:
-        row(f"<FONT COLOR=\"{GRAD_COLOR}\">1.00 × 0.50</FONT>", "upstream gradient × local gradient = what flows back")
+        row(f"<FONT COLOR=\"{GRAD_COLOR}\">1.00 × 0.50</FONT>",
+            "upstream gradient × local gradient = what flows back")
     if options.gates:  # only the rules of the gates this picture holds
         roles = {n.gate_role for n in view.nodes if n.gate_role}
         for role, text in GATE_RULES.items():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 
-
 from .common import GRAD_COLOR, KIND_FILL, MUTED, VALUE_COLOR, Options, value_text
 from .view import GraphView
 

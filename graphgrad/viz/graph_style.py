@@ -10,8 +10,21 @@ from __future__ import annotations
 import numpy as np
 
 from .common import (
-    CHECK_FAIL_FILL, CHECK_FAIL_LINE, GATE_NOTES, GRAD_COLOR, KIND_FILL, LOCAL_COLOR, MUTED,
-    VALUE_COLOR, Options, add_clusters, edge_attrs, head_color, new_digraph, share_text, tooltip,
+    CHECK_FAIL_FILL,
+    CHECK_FAIL_LINE,
+    GATE_NOTES,
+    GRAD_COLOR,
+    KIND_FILL,
+    LOCAL_COLOR,
+    MUTED,
+    VALUE_COLOR,
+    Options,
+    add_clusters,
+    edge_attrs,
+    head_color,
+    new_digraph,
+    share_text,
+    tooltip,
     value_text,
 )
 from .labels import dot_string, escape, format_number, format_shape
@@ -73,8 +86,9 @@ def _channel_grid(a: np.ndarray, color: str, precision: int) -> str:
         for c in range(a.shape[-3]):
             index = outer + (c,)
             label = "[" + ", ".join(str(i) for i in index) + "]"
-            cells.append(f"<TD VALIGN=\"TOP\" CELLPADDING=\"3\"><TABLE BORDER=\"1\" COLOR=\"#e0e0e0\" "
-                         f"CELLBORDER=\"0\" CELLSPACING=\"0\" CELLPADDING=\"0\"><TR><TD><FONT "
+            cells.append(f"<TD VALIGN=\"TOP\" CELLPADDING=\"3\"><TABLE BORDER=\"1\" "
+                         f"COLOR=\"#e0e0e0\" CELLBORDER=\"0\" CELLSPACING=\"0\" CELLPADDING=\"0\">"
+                         f"<TR><TD><FONT "
                          f"POINT-SIZE=\"8\" COLOR=\"{MUTED}\">{escape(label)}</FONT></TD></TR>"
                          f"<TR><TD>{_matrix(a[index], precision)}</TD></TR></TABLE></TD>")
         out.append("<TR>" + "".join(cells) + "</TR>")
@@ -90,7 +104,8 @@ def _numbers(array: np.ndarray | None, color: str, options: Options, caption: st
     small = f"<FONT POINT-SIZE=\"9\" COLOR=\"{color}\">{caption}</FONT>" if caption else ""
     a = None if array is None else np.asarray(array)
     if a is not None and a.size == 1:
-        return small + f"<FONT COLOR=\"{color}\"><B>{escape(format_number(a.reshape(()).item(), p))}</B></FONT>"
+        number = escape(format_number(a.reshape(()).item(), p))
+        return small + f"<FONT COLOR=\"{color}\"><B>{number}</B></FONT>"
     if a is not None and a.ndim == 1 and a.size <= options.max_table:
         text = ", ".join(table_numbers(a, p))
         return small + f"<FONT COLOR=\"{color}\">[{escape(text)}]</FONT>"
@@ -103,8 +118,15 @@ def _numbers(array: np.ndarray | None, color: str, options: Options, caption: st
                 f"CELLSPACING=\"0\" CELLPADDING=\"1\">{grid}</TABLE></FONT>")
     from .labels import stats
 
-    s = summary if summary is not None else stats(a)
-    f = lambda v: escape(format_number(v, p))
+    if summary is None:
+        if a is None:
+            raise ValueError("_numbers: needs the array or its statistics (summary=)")
+        summary = stats(a)
+    s = summary
+
+    def f(v) -> str:
+        return escape(format_number(v, p))
+
     first = f"μ {f(s.mean)}  σ {f(s.std)}"
     second = f"[{f(s.min)}, {f(s.max)}]  ‖·‖ {f(s.norm)}"
     if s.nonfinite:
@@ -139,7 +161,8 @@ def node_label(node: NodeView, view: GraphView, options: Options) -> str:
         fill, border = CHECK_FAIL_FILL, CHECK_FAIL_LINE
     rows = []
     if node.kind == "module":
-        title = f"<B>{escape(node.name or '?')}</B> <FONT COLOR=\"{MUTED}\">{escape(node.op or 'module')}</FONT>"
+        title = (f"<B>{escape(node.name or '?')}</B> "
+                 f"<FONT COLOR=\"{MUTED}\">{escape(node.op or 'module')}</FONT>")
     elif node.kind == "composite":
         title = f"<B>{escape(node.name or node.symbol)}</B>"
         if (node.op or "") != (node.name or node.symbol):
@@ -175,14 +198,17 @@ def node_label(node: NodeView, view: GraphView, options: Options) -> str:
             rows.append(_numbers(node.grad, color, options, caption="grad ",
                                  summary=node.grad_stats))
         elif not view.grads_computed and (node.requires_grad or node.op is not None):
-            rows.append(f"<FONT POINT-SIZE=\"9\" COLOR=\"{MUTED}\"><I>grad: not computed yet</I></FONT>")
+            rows.append(f"<FONT POINT-SIZE=\"9\" COLOR=\"{MUTED}\">"
+                        "<I>grad: not computed yet</I></FONT>")
     share = share_text(node, view)
     if share:
         rows.append(f"<FONT POINT-SIZE=\"9\">{escape(share)}</FONT>")
     if options.gates and node.gate_role:
-        rows.append(f"<FONT POINT-SIZE=\"9\" COLOR=\"#616161\"><I>{GATE_NOTES[node.gate_role]}</I></FONT>")
+        rows.append("<FONT POINT-SIZE=\"9\" COLOR=\"#616161\">"
+                    f"<I>{GATE_NOTES[node.gate_role]}</I></FONT>")
     if node.check is not None and not node.check.ok:
-        rows.append(f"<FONT POINT-SIZE=\"9\" COLOR=\"{CHECK_FAIL_LINE}\"><B>gradient check failed</B></FONT>")
+        rows.append(f"<FONT POINT-SIZE=\"9\" COLOR=\"{CHECK_FAIL_LINE}\">"
+                    "<B>gradient check failed</B></FONT>")
     body = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
     if options.thumbnails:
         body += _thumb_row(node, options, "value")
@@ -208,8 +234,8 @@ def render_graph(view: GraphView, options: Options):
             graph.node(node.id, f"<<FONT COLOR=\"{MUTED}\">{escape(text)}</FONT>>",
                        shape="plaintext", tooltip=dot_string(tooltip(node, view)), id=node.id)
             return
-        graph.node(node.id, node_label(node, view, options), tooltip=dot_string(tooltip(node, view)),
-                   id=node.id)
+        graph.node(node.id, node_label(node, view, options),
+                   tooltip=dot_string(tooltip(node, view)), id=node.id)
 
     add_clusters(dot, view, emit)
     reveal = getattr(options, "reveal", None)
@@ -220,10 +246,12 @@ def render_graph(view: GraphView, options: Options):
             attrs["constraint"] = "false"
         parts = []
         if "local" in options.show and edge.local is not None:
-            parts.append(f"<FONT COLOR=\"{LOCAL_COLOR}\">local {escape(value_text(edge.local, options.precision))}</FONT>")
+            local = escape(value_text(edge.local, options.precision))
+            parts.append(f"<FONT COLOR=\"{LOCAL_COLOR}\">local {local}</FONT>")
         if "flow" in options.show and edge.flow is not None:
             color = GRAD_COLOR if reveal is None or edge.dst in reveal else HIDDEN
-            parts.append(f"<FONT COLOR=\"{color}\">← {escape(value_text(edge.flow, options.precision))}</FONT>")
+            flow = escape(value_text(edge.flow, options.precision))
+            parts.append(f"<FONT COLOR=\"{color}\">← {flow}</FONT>")
         if edge.count > 1:
             parts.append(f"×{edge.count}")
         if parts:

@@ -165,7 +165,9 @@ class Stats:
     nonfinite: int
 
     def describe(self, precision: int = 3) -> str:
-        f = lambda v: format_number(v, precision)
+        def f(v) -> str:
+            return format_number(v, precision)
+
         text = (
             f"mean {f(self.mean)}  std {f(self.std)}  min {f(self.min)}  max {f(self.max)}"
             f"  norm {f(self.norm)}"

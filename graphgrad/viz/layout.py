@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import Any
 
 from .view import GraphView
+
 
 class TooLargeWarning(UserWarning):
     """A graph too large to be legible was drawn collapsed or in part (the message says how to
@@ -88,7 +90,8 @@ SHALLOW = 8  # ... and so do graphs up to this deep (a deeper graph's late input
 # long edges across it)
 
 
-def order_inputs(dot, view: GraphView, wrap: int, skip=frozenset(), first_column: bool = False) -> None:
+def order_inputs(dot, view: GraphView, wrap: int, skip=frozenset(),
+                 first_column: bool = False) -> None:
     """Inputs in the order the user created them (x above y above z; w0, x0, w1, ...), not in
     Graphviz's crossing-minimising order: inputs sharing a rank go in one `rank=same` group in
     creation order, chained by invisible edges (which is what orders a rank). In a small picture
@@ -160,7 +163,7 @@ def fit_layout(view: GraphView, render, options, prefer: str, turn: bool = True)
     stay left to right, their wire labels are written for horizontal wires) the other one, then
     each wrapped into the number of rows (columns) its unwrapped size asks for. Returns
     (digraph, size in inches); size is None without `dot`, which leaves `prefer` unwrapped."""
-    best = None
+    best: tuple[Any, tuple[float, float]] | None = None  # (digraph, size) closest to a slide
 
     def attempt(rankdir: str, wrap: int):
         nonlocal best
@@ -182,6 +185,7 @@ def fit_layout(view: GraphView, render, options, prefer: str, turn: bool = True)
         if fits(sizes[other]):
             return dot, sizes[other]
     depth = max(ranks(view).values(), default=0) + 1
+    assert best is not None  # the first attempt measured a size
     for rankdir in sorted(sizes, key=lambda d: aspect(sizes[d])):
         if aspect(best[1]) <= MAX_ASPECT:
             break
@@ -193,5 +197,5 @@ def fit_layout(view: GraphView, render, options, prefer: str, turn: bool = True)
     return best
 
 
-__all__ = ["TooLargeWarning", "MAX_ASPECT", "SLIDE", "ranks", "add_wrap", "rows", "measure", "aspect",
-           "fit_layout", "font_on_slide", "wraps_to_try", "order_inputs", "fits"]
+__all__ = ["TooLargeWarning", "MAX_ASPECT", "SLIDE", "ranks", "add_wrap", "rows", "measure",
+           "aspect", "fit_layout", "font_on_slide", "wraps_to_try", "order_inputs", "fits"]

@@ -39,7 +39,8 @@ class GraphSummary:
     flops_per_node: dict[str, int]
 
     def __str__(self) -> str:
-        ops = ", ".join(f"{op} {n}" for op, n in sorted(self.ops.items(), key=lambda kv: (-kv[1], kv[0])))
+        by_count = sorted(self.ops.items(), key=lambda kv: (-kv[1], kv[0]))
+        ops = ", ".join(f"{op} {n}" for op, n in by_count)
         return (f"{self.nodes} nodes, {self.edges} edges, depth {self.depth}, "
                 f"{self.parameters:,} parameters, {self.flops:,} FLOPs\nops: {ops}")
 

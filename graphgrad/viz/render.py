@@ -70,7 +70,8 @@ class VizDigraph(graphviz.Digraph):
     def _repr_mimebundle_(self, include=None, exclude=None, **params):
         if dot_available():
             return {"image/svg+xml": svg_bytes(self).decode("utf-8")}
-        return {"image/png": fallback_bytes(self, "png"), "text/plain": f"<graphgrad diagram: {INSTALL_HINT}>"}
+        return {"image/png": fallback_bytes(self, "png"),
+                "text/plain": f"<graphgrad diagram: {INSTALL_HINT}>"}
 
 
 _IMAGE_HREF = re.compile(r'xlink:href="([^"]+\.png)"')

@@ -81,7 +81,8 @@ def heatmap(images: list[np.ndarray], which: str) -> np.ndarray:
     return np.concatenate(padded[:-1], axis=1)
 
 
-def thumbnail(array: np.ndarray, which: str, is_kernel: bool, directory: str | None = None) -> str | None:
+def thumbnail(array: np.ndarray, which: str, is_kernel: bool,
+              directory: str | None = None) -> str | None:
     """Path of a PNG heatmap of `array` (None when it has no 2-D structure to show)."""
     images = tiles(array, is_kernel)
     if not images:

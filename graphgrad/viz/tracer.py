@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -33,8 +34,8 @@ class _Rec:
     id: str
     key: tuple[int, int]
     seq: int
-    tensor: object
-    op: object
+    tensor: Any  # the Tensor
+    op: Any      # its Primitive (or composite gate), None for a leaf
     params: dict
     inputs: list[str]
     scope: tuple[ScopeView, ...]
@@ -130,7 +131,8 @@ def _expand_fused(recs: dict[str, _Rec], expand) -> list[tuple]:
     return (composite tensor, expansion output, {id(inner tensor): node id}, ids of the input
     copies) per expansion."""
     expansions = []
-    worklist = sorted((r for r in recs.values() if getattr(r.op, "composite", None)), key=lambda r: r.key)
+    worklist = sorted((r for r in recs.values() if getattr(r.op, "composite", None)),
+                      key=lambda r: r.key)
     for rec in worklist:
         composite = rec.op.composite
         scope = ScopeView("composite", str(composite.name), -1)
@@ -332,7 +334,8 @@ def trace(
         flows=flows,
         locals_=locals_,
         head_grads=head_grads,
-        head_names=tuple(heads) if heads else tuple(recs[r].name or f"head {i}" for i, r in enumerate(root_ids)),
+        head_names=(tuple(heads) if heads
+                    else tuple(recs[r].name or f"head {i}" for i, r in enumerate(root_ids))),
         checks=checks,
         grads_computed=compute,
         freed=freed,

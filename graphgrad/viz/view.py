@@ -126,7 +126,8 @@ class GraphView:
         try:
             return self.by_id[node_id]
         except KeyError:
-            raise KeyError(f"no node {node_id!r} in this GraphView ({len(self.nodes)} nodes)") from None
+            raise KeyError(f"no node {node_id!r} in this GraphView "
+                           f"({len(self.nodes)} nodes)") from None
 
     @cached_property
     def consumers(self) -> dict[str, tuple[EdgeView, ...]]:

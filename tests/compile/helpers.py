@@ -38,7 +38,9 @@ def _second(fn, arrays, device):
 
 def assert_close(a, b, what):
     a, b = np.asarray(a.numpy()), np.asarray(b.numpy())
-    assert a.shape == b.shape and a.dtype == b.dtype, f"{what}: {a.shape} {a.dtype} vs {b.shape} {b.dtype}"
+    assert a.shape == b.shape and a.dtype == b.dtype, (
+        f"{what}: {a.shape} {a.dtype} vs {b.shape} {b.dtype}"
+    )
     np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=what)
 
 

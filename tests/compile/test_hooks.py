@@ -9,7 +9,7 @@ import pytest
 
 import graphgrad as gg
 from graphgrad import dropout as dropout_imported_early  # bound before any trace runs
-from graphgrad.compile import ConcretizationError
+from graphgrad.compiler import ConcretizationError
 
 primitive_module = sys.modules["graphgrad._primitive"]  # `gg.primitive` is the declaring function
 tensor_module = sys.modules["graphgrad._tensor"]

@@ -122,7 +122,9 @@ def test_conv_transpose2d_direct_loop():
     for c in range(2):
         for i in range(3):
             for j in range(2):
-                full[0, :, i * stride:i * stride + 3, j * stride:j * stride + 2] += x[0, c, i, j] * w[c]
+                full[0, :, i * stride:i * stride + 3, j * stride:j * stride + 2] += (
+                    x[0, c, i, j] * w[c]
+                )
     expected = full[:, :, pad:-pad, pad:-pad]
     got = conv_transpose2d(gg.tensor(x), gg.tensor(w), stride=stride, padding=pad).numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
@@ -155,7 +157,9 @@ def test_worked_example_of_the_notes():
     for o in range(2):
         for i in range(3):
             for j in range(3):
-                expected[0, o, i, j] = np.sum(x[0, :, 2 * i:2 * i + 3, 2 * j:2 * j + 3] * w[o]) + b[o]
+                expected[0, o, i, j] = (
+                    np.sum(x[0, :, 2 * i:2 * i + 3, 2 * j:2 * j + 3] * w[o]) + b[o]
+                )
     y = conv2d(gg.tensor(x), gg.tensor(w), gg.tensor(b), stride=2).numpy()
     np.testing.assert_array_equal(y, expected)
     # the same with the notes' unpadded 5x5 input and padding=1
@@ -249,13 +253,16 @@ def test_conv_runs_on_the_strict_backend():
     ws = gg.tensor(w, device="strict", requires_grad=True)
     y = conv2d(xs, ws, stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
     np.testing.assert_allclose(gg.backend.to_numpy(y.data),
-                               reference_conv(x, w, None, (2, 1), 1, (1, 2), 2), rtol=1e-12, atol=1e-12)
+                               reference_conv(x, w, None, (2, 1), 1, (1, 2), 2),
+                               rtol=1e-12, atol=1e-12)
     (y * y).sum().backward()
     xn, wn = gg.tensor(x, requires_grad=True), gg.tensor(w, requires_grad=True)
     yn = conv2d(xn, wn, stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
     (yn * yn).sum().backward()
-    np.testing.assert_allclose(gg.backend.to_numpy(xs.grad.data), xn.grad.numpy(), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(gg.backend.to_numpy(ws.grad.data), wn.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gg.backend.to_numpy(xs.grad.data), xn.grad.numpy(),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gg.backend.to_numpy(ws.grad.data), wn.grad.numpy(),
+                               rtol=1e-12, atol=1e-12)
 
 
 # ----- unshared and tiled convolution ----------------------------------------------------------
@@ -318,7 +325,8 @@ def test_conv_output_shape_floor_and_strict():
     with pytest.raises(ShapeError, match=r"stride 3 cannot tile.*7.*1 element"):
         conv_output_shape((7, 7), 3, stride=3, strict=True)
     assert conv_output_shape(32, 5, padding=2).out_size == (32,)
-    assert conv_output_shape((5, 5), 3, padding=1, stride=2).out_size == (3, 3)  # the worked example
+    # the worked example
+    assert conv_output_shape((5, 5), 3, padding=1, stride=2).out_size == (3, 3)
     x, w = gg.zeros(1, 1, 7, 7), gg.zeros(1, 1, 3, 3)
     with pytest.raises(ShapeError, match="conv2d: stride 3 cannot tile"):
         conv2d(x, w, stride=3, strict=True)
@@ -327,10 +335,12 @@ def test_conv_output_shape_floor_and_strict():
 
 @pytest.mark.parametrize("kwargs, x_shape, w_shape, message", [
     (dict(), (1, 1, 2, 2), (1, 1, 3, 3), r"conv2d: kernel spans 3 .* padded input has only 2"),
-    (dict(dilation=2), (1, 1, 4, 4), (1, 1, 3, 3), r"kernel spans 5 elements \(kernel 3 with dilation 2\)"),
+    (dict(dilation=2), (1, 1, 4, 4), (1, 1, 3, 3),
+     r"kernel spans 5 elements \(kernel 3 with dilation 2\)"),
     (dict(stride=0), (1, 1, 4, 4), (1, 1, 3, 3), r"conv2d: stride must be positive, got 0"),
     (dict(dilation=(1, -1)), (1, 1, 4, 4), (1, 1, 3, 3), r"conv2d: dilation must be positive"),
-    (dict(), (1, 3, 4, 4), (2, 2, 3, 3), r"conv2d: the input has 3 channels but the kernel .* expects 2"),
+    (dict(), (1, 3, 4, 4), (2, 2, 3, 3),
+     r"conv2d: the input has 3 channels but the kernel .* expects 2"),
     (dict(groups=2), (1, 3, 4, 4), (2, 1, 3, 3), r"groups=2 does not divide the 3 input channels"),
     (dict(groups=2), (1, 4, 4, 4), (3, 2, 3, 3), r"groups=2 does not divide the 3 output channels"),
     (dict(padding=-1), (1, 1, 4, 4), (1, 1, 3, 3), r"padding must be non-negative"),
@@ -345,7 +355,8 @@ def test_bad_geometry_raises_a_clear_error(kwargs, x_shape, w_shape, message):
 def test_bad_bias_and_local_shapes():
     with pytest.raises(ShapeError, match=r"bias must have shape \(2,\)"):
         conv2d(gg.zeros(1, 1, 4, 4), gg.zeros(2, 1, 3, 3), gg.zeros(3))
-    with pytest.raises(ShapeError, match=r"local_conv2d: this geometry gives an output of \(2, 2\)"):
+    with pytest.raises(ShapeError,
+                       match=r"local_conv2d: this geometry gives an output of \(2, 2\)"):
         local_conv2d(gg.zeros(1, 1, 4, 4), gg.zeros(2, 3, 3, 1, 3, 3))
 
 
@@ -359,4 +370,5 @@ def test_conv_transpose2d_output_padding_up_to_the_dilation():
     plain = conv_transpose2d(gg.tensor(y), gg.tensor(w), dilation=2).numpy()
     np.testing.assert_allclose(out.numpy()[:, :, :8, :8], plain)
     assert not out.numpy()[:, :, 8, :].any() and not out.numpy()[:, :, :, 8].any()
-    gg.gradcheck(lambda a, b: conv_transpose2d(a, b, dilation=2, output_padding=1), [y[:, :, :2, :2], w])
+    gg.gradcheck(lambda a, b: conv_transpose2d(a, b, dilation=2, output_padding=1),
+                 [y[:, :, :2, :2], w])

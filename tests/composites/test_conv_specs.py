@@ -39,7 +39,8 @@ def _draw_conv(data):
 
 def _draw_conv_transpose(data):
     g, groups, c, o, rng = data.draw(_conv_geometry())
-    y, w = rng.standard_normal((1, o) + g.out_size), rng.standard_normal((o, c // groups) + g.kernel)
+    y = rng.standard_normal((1, o) + g.out_size)
+    w = rng.standard_normal((o, c // groups) + g.kernel)
     return (lambda a, b: conv_module.conv_transpose(a, b, geometry=g, groups=groups)), [y, w]
 
 

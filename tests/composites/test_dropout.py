@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import graphgrad as gg
-from graphgrad.composites.dropout import dropout
+from graphgrad.composites.dropouts import dropout
 from graphgrad.errors import ShapeError
 
 

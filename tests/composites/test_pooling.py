@@ -8,9 +8,15 @@ import pytest
 from hypothesis import given, strategies as st
 
 import graphgrad as gg
-from graphgrad.composites.pooling import (avg_pool2d, lp_pool2d, lp_pool_channels, max_pool2d,
-                                          max_pool_channels, maxout)
-from graphgrad.errors import ShapeError
+from graphgrad.composites.pooling import (
+    avg_pool2d,
+    lp_pool2d,
+    lp_pool_channels,
+    max_pool2d,
+    max_pool_channels,
+    maxout,
+)
+from graphgrad.errors import ArgumentError, ShapeError
 
 from .helpers import assert_fused_matches_expansion, op_names
 
@@ -150,7 +156,8 @@ def test_max_pool_of_a_shifted_feature():
                                   max_pool2d(gg.tensor(shifted), 2).numpy())
 
 
-@given(st.integers(0, 2**16), st.integers(1, 3), st.sampled_from([None, 1]), st.sampled_from([2.0, 3.0]))
+@given(st.integers(0, 2**16), st.integers(1, 3), st.sampled_from([None, 1]),
+       st.sampled_from([2.0, 3.0]))
 def test_lp_pool_channels_pools_over_features(seed, size, stride, power):
     rng = np.random.default_rng(seed)
     x = rng.uniform(0.1, 1.0, (2, 6, 3, 2)) * rng.choice([-1.0, 1.0], (2, 6, 3, 2))
@@ -216,11 +223,25 @@ def test_pooling_on_the_strict_backend_matches_numpy():
     (lambda x: max_pool2d(x, 2, padding=2), r"padding 2 must be at most half the kernel"),
     (lambda x: max_pool2d(x, 2, stride=0), r"max_pool2d: stride must be positive"),
     (lambda x: max_pool2d(x, 3, stride=2, strict=True), r"stride 2 cannot tile"),
-    (lambda x: avg_pool2d(x, 2, padding="same"), r"avg_pool2d: padding must be numbers"),
     (lambda x: lp_pool2d(x, 0.5, 2), r"lp_pool2d: p must be a finite number >= 1"),
-    (lambda x: maxout(x, 4), r"maxout: 3 channels along axis 1 do not split into groups of pieces=4"),
-    (lambda x: max_pool2d(x.reshape(3, 4, 4), 2), r"max_pool2d: expected x of shape \(N, C, H, W\)"),
+    (lambda x: maxout(x, 4),
+     r"maxout: 3 channels along axis 1 do not split into groups of pieces=4"),
+    (lambda x: max_pool2d(x.reshape(3, 4, 4), 2),
+     r"max_pool2d: expected x of shape \(N, C, H, W\)"),
 ])
 def test_bad_pooling_arguments_raise_clear_errors(call, message):
     with pytest.raises(ShapeError, match=message):
+        call(gg.zeros(1, 3, 4, 4))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda x: avg_pool2d(x, 2, padding="same"), r"avg_pool2d: padding must be an int or a tuple"),
+    (lambda x: max_pool2d(x, 2.5), r"max_pool2d: kernel_size must be an int or a tuple"),
+    (lambda x: maxout(x, 1.0), r"maxout: pieces must be an int"),
+    (lambda x: lp_pool2d(x, True, 2), r"lp_pool2d: p must be a number"),
+    (lambda x: max_pool2d(x.numpy(), 2), r"max_pool2d: x must be a Tensor"),
+])
+def test_pooling_arguments_of_the_wrong_kind_are_argument_errors(call, message):
+    """The declarations check kinds from the annotations: 'same' is not a pooling padding."""
+    with pytest.raises(ArgumentError, match=message):
         call(gg.zeros(1, 3, 4, 4))

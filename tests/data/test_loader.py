@@ -94,6 +94,6 @@ def test_transform_augments_the_inputs_only_reproducibly_per_seed():
 
     runs = [list(DataLoader(x, y, batch_size=4, seed=5, transform=negate_some)) for _ in range(2)]
     assert calls == [4, 2, 4, 2]
-    for (xa, ya), (xb, yb) in zip(*runs):
+    for (xa, ya), (xb, _yb) in zip(*runs):
         np.testing.assert_array_equal(xa, xb)
         np.testing.assert_array_equal(np.abs(xa), x[ya])      # the labels still match the inputs

@@ -6,7 +6,9 @@ import pytest
 
 @pytest.fixture(scope="session")
 def ray_local():
-    ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'graphgrad[distributed]'")
+    ray = pytest.importorskip(
+        "ray", reason="Ray is not installed: pip install 'graphgrad[distributed]'"
+    )
     from graphgrad import distributed
 
     started = distributed.init(num_cpus=2)

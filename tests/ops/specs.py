@@ -17,6 +17,8 @@ import graphgrad as gg
 from graphgrad.ops import structural
 from graphgrad.testing import strategies as gst
 
+from .test_window import WINDOW_DRAWS
+
 
 @dataclass(frozen=True)
 class Spec:
@@ -51,7 +53,8 @@ def _axis_reduction(fn, well_separated=False):
         shape = data.draw(gst.shapes(min_dims=1), label="shape")
         x = data.draw(gst.well_separated(shape) if well_separated else gst.arrays(shape), label="x")
         axis = data.draw(st.none() | st.integers(0, len(shape) - 1) |
-                         st.lists(st.integers(0, len(shape) - 1), min_size=1, unique=True).map(tuple),
+                         st.lists(st.integers(0, len(shape) - 1), min_size=1,
+                                  unique=True).map(tuple),
                          label="axis")
         keepdims = data.draw(st.booleans(), label="keepdims")
         return (lambda t: fn(t, axis=axis, keepdims=keepdims)), [x]
@@ -113,7 +116,8 @@ def _getitem_draw(data):
     shape = data.draw(gst.shapes(min_dims=1), label="shape")
     fancy = data.draw(st.booleans(), label="fancy")
     if fancy:  # repeated integer indices: the gradient must accumulate
-        index = np.asarray(data.draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=5)))
+        index = np.asarray(data.draw(st.lists(st.integers(0, shape[0] - 1),
+                                              min_size=1, max_size=5)))
     else:
         index = _index_for(data, shape)
     return (lambda t: t[index]), [data.draw(gst.arrays(shape))]
@@ -180,7 +184,38 @@ def _truth_draw(name):
     return draw
 
 
+def _step_draw(fn):
+    """Values whose fractional part lies in [0.1, 0.4]: at least 0.1 from every jump of sign,
+    floor, ceil and round (integers, halves, 0), so central differences see the flat pieces."""
+    def draw(data):
+        shape = data.draw(gst.shapes(), label="shape")
+        x = data.draw(gst.arrays(shape), label="x")
+        return fn, [np.floor(x) + 0.1 + 0.3 * (x - np.floor(x))]
+    return draw
+
+
+def _special_values_draw(fn):
+    def draw(data):
+        shape = data.draw(gst.shapes(), label="shape")
+        x = data.draw(gst.arrays(shape), label="x")
+        # per element: NaN, +inf, -inf, 0 or the drawn value (choice 4)
+        choice = np.asarray(data.draw(st.lists(st.integers(0, 4), min_size=x.size,
+                                               max_size=x.size)), dtype=int).reshape(x.shape)
+        specials = np.array([np.nan, np.inf, -np.inf, 0.0, 0.0])
+        return fn, [np.where(choice < 4, specials[choice], x)]
+    return draw
+
+
 SPECS: dict[str, Spec] = {
+    "erf": _unary(gg.erf),
+    "sign": Spec(_step_draw(gg.sign), smooth=False),
+    "floor": Spec(_step_draw(gg.floor), smooth=False),
+    "ceil": Spec(_step_draw(gg.ceil), smooth=False),
+    "round": Spec(_step_draw(gg.round), smooth=False),
+    "isnan": Spec(_special_values_draw(gg.isnan), differentiable=False),
+    "isinf": Spec(_special_values_draw(gg.isinf), differentiable=False),
+    "isfinite": Spec(_special_values_draw(gg.isfinite), differentiable=False),
+    "clone": _unary(gg.clone),
     "add": _binary(gg.add),
     "mul": _binary(gg.mul),
     "maximum": _binary(gg.maximum, tie_free=True, smooth=False),
@@ -217,6 +252,4 @@ SPECS: dict[str, Spec] = {
 }
 
 # the window primitives under convolution and pooling draw their own geometry (test_window.py)
-from .test_window import WINDOW_DRAWS
-
 SPECS.update({name: Spec(draw) for name, draw in WINDOW_DRAWS.items()})

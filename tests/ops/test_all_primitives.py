@@ -18,7 +18,8 @@ SMOOTH = sorted(name for name, spec in SPECS.items() if spec.differentiable and 
 
 def test_every_primitive_has_a_spec():
     assert set(PRIMITIVES) == set(SPECS), (
-        f"missing specs: {set(PRIMITIVES) - set(SPECS)}; specs without primitive: {set(SPECS) - set(PRIMITIVES)}"
+        f"missing specs: {set(PRIMITIVES) - set(SPECS)}; "
+        f"specs without primitive: {set(SPECS) - set(PRIMITIVES)}"
     )
 
 

@@ -112,7 +112,8 @@ DERIVED = {
     "norm": _norm,
     "logsumexp": _logsumexp,
 }
-PIECEWISE_LINEAR = {"minimum", "abs", "min", "clip"}  # second derivatives 0: nothing for gradgradcheck
+# second derivatives 0: nothing for gradgradcheck
+PIECEWISE_LINEAR = {"minimum", "abs", "min", "clip"}
 
 
 @pytest.mark.parametrize("name", sorted(DERIVED))

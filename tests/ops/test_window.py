@@ -81,7 +81,8 @@ def test_kernels_agree_between_numpy_and_the_strict_backend(g, seed):
         (windows.conv_input_grad(np, y, w, g), back(windows.conv_input_grad(xs, ys_, ws_, g))),
         (windows.conv_weight_grad(np, x, y, g), back(windows.conv_weight_grad(xs, xs_, ys_, g))),
         (windows.window_sum(np, x, g), back(windows.window_sum(xs, xs_, g))),
-        (windows.window_spread(np, y[:, :2], g), back(windows.window_spread(xs, ys_[:, :2, ...], g))),
+        (windows.window_spread(np, y[:, :2], g),
+         back(windows.window_spread(xs, ys_[:, :2, ...], g))),
     ]
     for index, (a, b) in enumerate(pairs):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10, err_msg=f"kernel {index}")
@@ -183,8 +184,8 @@ def test_numpy_fast_kernels_match_the_generic_path(case, chunk_bytes, workers, c
     """Each NumPy fast kernel, called directly whatever the dispatch rules would pick, against
     the generic path of the strict backend (float64), with chunks of one image up to the whole
     batch, run by one to three threads: the per-image and grid forwards (any groups), the weight
-    gradient (channels-last and channels-first windows), the per-offset input gradient (grid adds for
-    stride 1, strided adds otherwise) and the correlation one. `small_product` shrinks the
+    gradient (channels-last and channels-first windows), the per-offset input gradient (grid adds
+    for stride 1, strided adds otherwise) and the correlation one. `small_product` shrinks the
     small-matrix bound so that the products are cut into (uneven) pieces."""
     import array_api_strict as xs
 

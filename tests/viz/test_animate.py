@@ -42,10 +42,12 @@ def test_gif_pdf_and_svg_frames(tmp_path):
     pdf = gg.viz.animate_backward(f, tmp_path / "b.pdf", format="pdf", dpi=50)
     data = Path(pdf).read_bytes()
     pages = len(gg.viz.trace(f, grads=True).backward_order) + 1
-    assert data[:5] == b"%PDF-" and data.count(b"/Type /Page\n") + data.count(b"/Type /Page ") == pages
+    assert data[:5] == b"%PDF-"
+    assert data.count(b"/Type /Page\n") + data.count(b"/Type /Page ") == pages
     folder = gg.viz.animate_backward(f, tmp_path / "frames", format="svg-frames", style="graph")
     names = sorted(p.name for p in (tmp_path / "frames").iterdir())
-    assert names[0] == "frame_000.svg" and len(names) == len(gg.viz.trace(f, grads=True).backward_order) + 1
+    assert names[0] == "frame_000.svg"
+    assert len(names) == len(gg.viz.trace(f, grads=True).backward_order) + 1
     assert folder.endswith("frames")
     # the folder and its frames get the usual permissions, not mkdtemp's private 0700
     mask = os.umask(0)

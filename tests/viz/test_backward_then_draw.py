@@ -107,7 +107,8 @@ def test_circuits_after_backward_render_through_dot(style, tmp_path):
     for name, build in CIRCUITS.items():
         f, wires = build()
         f.backward()
-        svg = gg.viz.draw(f, style=style, precision=2, expand=EXPAND[name]).pipe(format="svg").decode()
+        svg = gg.viz.draw(f, style=style, precision=2,
+                          expand=EXPAND[name]).pipe(format="svg").decode()
         texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
         for value, grad in wires:
             assert value in texts and grad in texts, (name, value, grad)

@@ -48,4 +48,5 @@ def test_check_overlay_colours_only_the_buggy_node():
 def test_nodes_without_gradient_rule_or_float_input_are_skipped():
     less = PRIMITIVES["less"]
     assert check_node(less, [np.ones(2), np.zeros(2)]).ok
-    assert check_node(PRIMITIVES["mul"], [np.ones(2, dtype=np.int64), np.ones(2, dtype=np.int64)]).slots == ()
+    ints = [np.ones(2, dtype=np.int64), np.ones(2, dtype=np.int64)]
+    assert check_node(PRIMITIVES["mul"], ints).slots == ()

@@ -42,7 +42,8 @@ def wire_pairs(source: str):
 def test_expected_numbers_are_the_lectures():
     pairs = dict(expected_wires())
     assert ("0.73", "1.00") in expected_wires()
-    for value, grad in [("2.00", "-0.20"), ("-1.00", "0.39"), ("-3.00", "-0.39"), ("-2.00", "-0.59")]:
+    for value, grad in [("2.00", "-0.20"), ("-1.00", "0.39"), ("-3.00", "-0.39"),
+                        ("-2.00", "-0.59")]:
         assert (value, grad) in expected_wires()
     assert pairs["0.37"] == "-0.53"
 

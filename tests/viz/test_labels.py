@@ -73,8 +73,8 @@ def test_hostile_names_survive_dot_without_injection(name):
         ids = sorted(g.find("svg:title", ns).text for g in groups)
         declared = re.findall(r"^\s*((?:n\d|w_n|sn)\w*) \[", dot.source, re.MULTILINE)
         assert ids == sorted(d for d in declared if not re.fullmatch(r"n\d+_out", d))  # invisible
-        titles = [a.get("{http://www.w3.org/1999/xlink}title").replace("\xa0", " ") for a in root.iter()
-                  if a.get("{http://www.w3.org/1999/xlink}title")]
+        titles = [a.get("{http://www.w3.org/1999/xlink}title").replace("\xa0", " ")
+                  for a in root.iter() if a.get("{http://www.w3.org/1999/xlink}title")]
         first_lines = [t.split("  [")[0] for t in titles]
         wanted = clean(name).replace("\xa0", " ")  # SVG writes runs of spaces with no-break spaces
         assert wanted in first_lines or any(wanted in t for t in titles)

@@ -45,8 +45,8 @@ def assert_same(before, after):
 
 def test_every_drawing_option_leaves_the_graph_unchanged(tmp_path):
     f, _ = neuron(composite=True)
-    h = gg.sigmoid(gg.tensor([[0.5, -1.0], [2.0, 0.1]], requires_grad=True, name="m") @ f.reshape(1, 1)
-                   .broadcast_to((2, 2))).sum()
+    h = gg.sigmoid(gg.tensor([[0.5, -1.0], [2.0, 0.1]], requires_grad=True, name="m")
+                   @ f.reshape(1, 1).broadcast_to((2, 2))).sum()
     roots = [f, h]
     before = snapshot(roots)
     for style in ("circuit", "graph"):

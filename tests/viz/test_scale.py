@@ -46,7 +46,8 @@ def test_collapsed_by_default_one_node_per_layer():
     summary = gg.viz.summary(loss)
     assert summary.parameters == model.num_parameters()
     classes = [type(layer).__name__ for name, layer in model.named_children() if name in active]
-    assert sum(summary.ops[c] for c in set(classes)) == len(active)  # collapsed nodes show the class
+    # collapsed nodes show the class
+    assert sum(summary.ops[c] for c in set(classes)) == len(active)
     source = gg.viz.draw(loss).source
     assert all(f"{c}</FONT>" in source for c in classes)
 
@@ -59,7 +60,8 @@ def test_expanded_on_request_matches_an_expanded_build():
     graph = gg.viz.to_networkx(loss, expand=True)
     assert graph.number_of_nodes() == len(expanded.nodes)
     assert {n.kind for n in expanded.nodes} <= {"op", "input", "param", "const"}
-    assert "conv" not in {n.op for n in expanded.nodes} and "matmul" in {n.op for n in expanded.nodes}
+    ops = {n.op for n in expanded.nodes}
+    assert "conv" not in ops and "matmul" in ops
     # the same network built gate by gate has as many nodes, and one more: cross_entropy's
     # one-hot gate stays linked to `labels` there (in the eager graph its result is a constant)
     built, _ = lenet_loss(expanded_build=True, image_grad=True)

@@ -50,7 +50,8 @@ def positions(dot) -> dict[str, tuple[float, float]]:
 def test_folded_constants_print_exactly():
     a = gg.tensor(2.0, requires_grad=True, name="a")
     f = (a * 0.5 + 0.25) * 1.5 - 0.1 + a / 3
-    assert gates(gg.viz.draw(f, style="circuit", grads=True)) == ["*0.5", "+0.25", "*1.5", "−0.1", "/3", "+"]
+    assert gates(gg.viz.draw(f, style="circuit", grads=True)) == [
+        "*0.5", "+0.25", "*1.5", "−0.1", "/3", "+"]
 
 
 @pytest.mark.parametrize("value, text, n", [
@@ -198,7 +199,8 @@ def test_a_huge_chain_is_folded_and_says_how_to_see_more():
 @pytest.mark.parametrize("style", ["circuit", "graph"])
 def test_inputs_in_creation_order(style):
     f, leaves = neuron()
-    x, y, z = (gg.tensor(v, requires_grad=True, name=n) for v, n in ((-2., "x"), (5., "y"), (-4., "z")))
+    x, y, z = (gg.tensor(v, requires_grad=True, name=n)
+               for v, n in ((-2., "x"), (5., "y"), (-4., "z")))
     g = (x + y) * z
     g.backward(retain_graph=True)
     p, q, r, s = (gg.tensor(v, requires_grad=True, name=n)

@@ -18,7 +18,7 @@ def test_deep_chain_needs_no_recursion():
         y = y * 1.0
     view = gg.viz.trace(y, grads=True)
     assert len([n for n in view.nodes if n.op == "mul"]) == 3 * sys.getrecursionlimit()
-    assert view.node("n%d" % x.seq).grad == 1.0
+    assert view.node(f"n{x.seq:d}").grad == 1.0
 
 
 def test_ids_follow_creation_order_and_keep_multiplicity():

@@ -12,16 +12,18 @@ import builtins
 import functools
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .. import config
-from ..errors import creation_site
-from ..ops.structural import sum_to
 from .._primitive import primitive
 from .._tensor import Tensor
+from ..backend import CPU
+from ..errors import creation_site
+from ..ops.structural import sum_to
 from . import codegen
 from .codegen import Emitter, Graph, identifier
 from .trace import Trace, _install, _tracing, flatten, run_trace, unflatten
@@ -56,7 +58,9 @@ def symbolic_vjp(root: Tensor, g: Tensor, stop: set[int],
         if node.op is None or id(node) in stop:
             results[id(node)] = cot
             continue
-        grads = node.op.vjp(cot, node, *node.inputs, **node.params)
+        vjp = node.op.vjp
+        assert vjp is not None  # a node recorded for gradients has a rule
+        grads = vjp(cot, node, *node.inputs, **node.params)
         for parent, grad in zip(node.inputs, grads):
             if grad is None or not parent.requires_grad:
                 continue
@@ -89,8 +93,10 @@ class Entry:
         self.captured = trace.captured
         self.device = trace.outputs[0].device
         self.n_args = len(trace.arg_leaves)
-        self.ops: dict[int, object] = {}
+        self.ops: dict[int, Any] = {}
         self.backward: dict[int, Callable] = {}
+        self.owner_positions: list[int] = []  # where the traced tensors sit in the call
+        self.key: tuple = ()                  # the call signature this entry was traced for
         self._generate(trace)
         self._make_ops()
 
@@ -121,7 +127,7 @@ class Entry:
         for index, t in enumerate(sorted(_forward_nodes(outputs, graph), key=lambda t: t.seq)):
             graph.names.setdefault(id(t), f"t{index}")
         # the backward graphs: built by the engine's own VJP rules, under tracing
-        bwd_start = Tensor._leaf(None, None).seq
+        bwd_start = Tensor._leaf(None, CPU).seq  # (a throwaway leaf: the next creation number)
         grad_mode = config.is_grad_enabled()
         plans = []
         token = _tracing.set(self.owner.__name__)
@@ -143,14 +149,16 @@ class Entry:
                     grads = [found.get(id(t)) if t.requires_grad else None for t in inputs]
                     for t, grad in zip(inputs, grads):  # dw0: the gradient of input w0
                         if grad is not None and graph.resolve(grad).seq >= bwd_start:
-                            graph.names.setdefault(id(graph.resolve(grad)), "d" + graph.inputs[id(t)])
+                            graph.names.setdefault(id(graph.resolve(grad)),
+                                                   "d" + graph.inputs[id(t)])
                     plans.append((k, g, grads))
         finally:
             _tracing.reset(token)
         params = [graph.inputs[id(t)] for t in inputs]
 
         def build(float_mode: bool):
-            backwards, residuals = [], []
+            backwards: list = []
+            residuals: list[Tensor] = []
             for k, g, grads in plans:
                 emitter = Emitter(graph, self.namespace, float_mode, [0], prefix="b")
                 emitter.used.update(graph.inputs.values())
@@ -237,7 +245,7 @@ class Entry:
             checks.append(f"M{j}.training is {mode}")
         tensors = [names[p] for p in positions]
         inputs = tensors + [f"P{j}" for j in range(len(self.captured))]
-        lines.append(f"def fast(args):")
+        lines.append("def fast(args):")
         lines.append(f"    if not ({' and '.join(checks[:1])}):")
         lines.append("        return MISS")
         if args:
@@ -255,7 +263,8 @@ class Entry:
             else:
                 results.append(f"leaf(outs[{k}], DEV)")
         lines.append(f"    return {_tree_source(self.trace.tree, results, ns)}")
-        exec(builtins.compile("\n".join(lines) + "\n", f"<guard of {self.owner.__name__}>", "exec"), ns)
+        source = "\n".join(lines) + "\n"
+        exec(builtins.compile(source, f"<guard of {self.owner.__name__}>", "exec"), ns)
         self.fast = ns["fast"]
         self.fast_source = "\n".join(lines)
 
@@ -321,7 +330,7 @@ def _tuple(items) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
-def _with_fallback(source: str, name: str, params: list[str]) -> str:
+def _with_fallback(source: str, name: str, params: Sequence[str | None]) -> str:
     """Wrap a Python-float body: on overflow, 1/0 or a domain error, run the array version."""
     lines = source.splitlines()
     body = ["    try:"] + ["    " + line for line in lines[1:]]
@@ -380,7 +389,8 @@ def _find_aliases(graph: Graph, trace: Trace) -> None:
             stack.extend(t.inputs)
     ordered = sorted(seen.values(), key=lambda t: t.seq)
     known = _scope_names(trace.fn) if trace.fn is not None else {}
-    for index, t in enumerate(u for u in ordered if u.seq < trace.start_seq and id(u) not in arg_ids):
+    captured = (u for u in ordered if u.seq < trace.start_seq and id(u) not in arg_ids)
+    for index, t in enumerate(captured):
         label = identifier(t.name or known.get(id(t)), f"p{index}")
         while label in graph.inputs.values():
             label += "_"
@@ -495,7 +505,8 @@ class CompiledFunction:
 
     def cache_info(self) -> dict:
         """How many traces ran and why each one did (first call, a changed shape, ...)."""
-        return {"traces": len(self.traces), "entries": len(self._cache), "reasons": list(self.traces)}
+        return {"traces": len(self.traces), "entries": len(self._cache),
+                "reasons": list(self.traces)}
 
     def clear_cache(self) -> None:
         self._cache.clear()
@@ -535,7 +546,7 @@ def _module_modes(fn, args) -> tuple:
     """Train/eval flags of the nn.Modules `fn` can see (closure, globals it names, arguments)."""
     from ..nn.module import Module  # compile sits beside nn, not in the engine core
 
-    found = []
+    found: list[bool] = []
     for value in list(args) + [v for _, v in _scope_objects(fn)]:
         if isinstance(value, Module):
             found.extend(m.training for m in value.modules())
@@ -546,7 +557,7 @@ def _modules(fn, args) -> list:
     """(module, training) for every nn.Module `fn` sees: the fast path's train/eval guards."""
     from ..nn.module import Module
 
-    found = []
+    found: list[tuple] = []
     for value in list(args) + [v for _, v in _scope_objects(fn)]:
         if isinstance(value, Module):
             found.extend((m, m.training) for m in value.modules())

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..autodiff import sweep, value_and_grad
-from ..backend import CPU, get_device, to_numpy
-from ..errors import GraphgradError
 from .._tensor import Tensor
+from ..autodiff import sweep, value_and_grad
+from ..backend import CPU, Device, get_device, to_numpy
+from ..errors import GraphgradError
 
 ELEMENTWISE_LIMIT = 256  # inputs with more elements are checked along random directions
 DIRECTIONS = 6
@@ -35,11 +35,12 @@ class Mismatch:
 
     def __str__(self) -> str:
         name = f" ({self.input_name!r})" if self.input_name else ""
-        return (f"input {self.input_index}{name}, element {self.element}: analytic {self.analytic:.8g}, "
-                f"numerical {self.numerical:.8g}, relative error {self.relative_error:.3g}")
+        return (f"input {self.input_index}{name}, element {self.element}: "
+                f"analytic {self.analytic:.8g}, numerical {self.numerical:.8g}, "
+                f"relative error {self.relative_error:.3g}")
 
 
-def _prepare(inputs: Sequence) -> tuple[list[np.ndarray], list[str | None], object]:
+def _prepare(inputs: Sequence) -> tuple[list[np.ndarray], list[str | None], Device]:
     arrays, names, device = [], [], None
     for value in inputs:
         if isinstance(value, Tensor):
@@ -60,7 +61,8 @@ def _projected(fn: Callable, device, projection_seed: int):
     def scalar_fn(*tensors):
         out = fn(*tensors)
         if not isinstance(out, Tensor):
-            raise TypeError(f"gradcheck: the function must return a Tensor, got {type(out).__name__}")
+            raise TypeError("gradcheck: the function must return a Tensor, "
+                            f"got {type(out).__name__}")
         if out.size == 1:
             return out.reshape(())
         if out.shape not in cache:
@@ -120,13 +122,15 @@ def _analytic(scalar_fn, arrays, device) -> list[np.ndarray]:
         found = sweep([out], accumulate=False, stop=frozenset(id(t) for t in leaves))
     else:
         found = {}
-    return [np.zeros_like(a) if id(t) not in found else np.asarray(to_numpy(found[id(t)].data), dtype=np.float64)
+    return [np.zeros_like(a) if id(t) not in found
+            else np.asarray(to_numpy(found[id(t)].data), dtype=np.float64)
             for a, t in zip(arrays, leaves)]
 
 
 def find_mismatches(fn: Callable, inputs: Sequence, eps: float = 1e-6, atol: float = 1e-5,
                     rtol: float = 1e-3, seed: int = 0) -> list[Mismatch]:
-    """Every input's worst disagreement beyond tolerance (an empty list means the gradient is right)."""
+    """Every input's worst disagreement beyond tolerance (an empty list means the gradient is
+    right)."""
     arrays, names, device = _prepare(inputs)
     scalar_fn = _projected(fn, device, seed)
     analytic = _analytic(scalar_fn, arrays, device)

@@ -21,7 +21,8 @@ from ._model import ModelError, gaussian_blur, input_dtype
 
 
 class Visualization(NamedTuple):
-    """The generated images (N, C, H, W) and the objective (S_c(I) or a_i(I)) per step (steps, N)."""
+    """The generated images (N, C, H, W) and the objective (S_c(I) or a_i(I)) per step
+    (steps, N)."""
 
     images: np.ndarray
     objective: np.ndarray

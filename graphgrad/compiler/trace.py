@@ -15,10 +15,10 @@ import threading
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from .. import _primitive as _primitive_module
-from .. import _tensor as _tensor_module
-from ..errors import GraphgradError, user_site
+from .. import _primitive as _primitive_module, _tensor as _tensor_module
 from .._tensor import Tensor
+from ..backend import CPU
+from ..errors import GraphgradError, user_site
 
 _tracing: ContextVar[str | None] = ContextVar("graphgrad_compile_tracing", default=None)
 tracing = _tracing.get  # -> the name of the function being traced, or None
@@ -148,9 +148,9 @@ def run_trace(fn, name: str, args: list, tensor_positions: list[int], arg_names:
         leaf = _leaf_like(args[position], arg_name)
         leaves.append(leaf)
         call_args[position] = leaf
-    start = Tensor._leaf(None, None).seq + 1
+    start = Tensor._leaf(None, CPU).seq + 1
     token = _tracing.set(name)
-    tape = ([], {})
+    tape: tuple[list, dict] = ([], {})
     tape_token = _tape.set(tape)
     try:
         with _install():

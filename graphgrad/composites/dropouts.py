@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import random_generator
 from .. import _tensor as _tensor_module
-from ..errors import ShapeError
 from .._primitive import primitive
 from .._tensor import Tensor
+from ..backend import random_generator
+from ..declare import declare
+from ..errors import ShapeError
 
 MODES = ("inverted", "scale_at_test")
 
@@ -38,11 +39,14 @@ dropout_mask = primitive("dropout_mask", symbol="mask", forward=_mask_forward, v
                          register=False, doc="dropout's random keep-mask, drawn at every call")
 
 
+@declare
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, mode: str = "inverted",
             generator: np.random.Generator | None = None, seed: int | None = None) -> Tensor:
-    """Zero each element with probability p while training; see the module doc for the modes.
+    """Zero each element with probability p while training (torch.nn.functional.dropout, whose
+    scaling is mode="inverted"); see the module doc for the modes.
 
-    p = 0.5 is the notes' choice for hidden units, 0.2 for inputs.
+    p = 0.5 is the notes' choice for hidden units, 0.2 for inputs. Gradient: g times the same
+    mask (and scale), no gradient through the mask.
     """
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
         raise ShapeError(f"dropout: p must be in [0, 1) (the fraction of units dropped), got {p!r}")

@@ -22,8 +22,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._model import (ModelError, Traced, as_batch, find_layer, input_dtype, inspecting,
-                     layer_names, run_traced)
+from ._model import (
+    ModelError,
+    Traced,
+    as_batch,
+    find_layer,
+    input_dtype,
+    inspecting,
+    layer_names,
+    run_traced,
+)
 
 WINDOW_OPS = ("conv", "max_pool", "avg_pool", "lp_pool")
 
@@ -38,8 +46,8 @@ class ReceptiveField(NamedTuple):
 
     def window(self, row: int, col: int) -> tuple[slice, slice]:
         """The input rows and columns that output unit (row, col) can see (may exceed the image)."""
-        return tuple(slice(s + i * j, s + i * j + n) for s, i, j, n in
-                     zip(self.start, (row, col), self.jump, self.size))
+        (r0, c0), (rj, cj), (rn, cn) = self.start, self.jump, self.size
+        return slice(r0 + row * rj, r0 + row * rj + rn), slice(c0 + col * cj, c0 + col * cj + cn)
 
 
 def _spatial(node) -> tuple[int, ...]:
@@ -49,9 +57,9 @@ def _spatial(node) -> tuple[int, ...]:
 def _union(fields: list[ReceptiveField], whole: ReceptiveField) -> ReceptiveField:
     if any(f.whole_input for f in fields) or len({f.jump for f in fields}) > 1:
         return whole
-    start = tuple(min(f.start[a] for f in fields) for a in range(2))
-    end = tuple(max(f.start[a] + f.size[a] for f in fields) for a in range(2))
-    return ReceptiveField(tuple(e - s for s, e in zip(start, end)), fields[0].jump, start)
+    top, left = (min(f.start[a] for f in fields) for a in range(2))
+    bottom, right = (max(f.start[a] + f.size[a] for f in fields) for a in range(2))
+    return ReceptiveField((bottom - top, right - left), fields[0].jump, (top, left))
 
 
 def field_of(traced: Traced, node) -> ReceptiveField:

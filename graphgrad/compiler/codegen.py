@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..composites.dropout import dropout_mask
 from .._primitive import PRIMITIVES
 from .._tensor import Tensor
+from ..composites.dropouts import dropout_mask
 
 INLINE = {
     "add": "{0} + {1}", "mul": "{0} * {1}", "neg": "-{0}", "reciprocal": "1.0 / {0}",
@@ -209,6 +209,7 @@ class Emitter:
 
     def _statement(self, t: Tensor) -> None:
         op = t.op
+        assert op is not None  # a statement is an op's node, never a leaf
         operands = [self.expr(u, inline=True) if self._inlinable(op) else self.expr(u)
                     for u in t.inputs]
         table = FLOAT if self.float_mode else INLINE

@@ -46,7 +46,8 @@ def test_targeted_perturbation_reaches_the_target_with_a_small_perturbation(trai
     with gg.no_grad():
         predicted = trained.model(gg.tensor(result.adversarial)).numpy().argmax(axis=1)
     np.testing.assert_array_equal(predicted[result.success], targets[result.success])
-    np.testing.assert_allclose(result.l2, np.linalg.norm(result.perturbation.reshape(8, -1), axis=1),
+    np.testing.assert_allclose(result.l2,
+                               np.linalg.norm(result.perturbation.reshape(8, -1), axis=1),
                                rtol=1e-5)
     # far smaller than moving to the nearest training image of the target class
     train = data.x_train.reshape(len(data.x_train), -1)

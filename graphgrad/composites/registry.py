@@ -49,7 +49,8 @@ def composite(name: str, *, expand: Callable, forward: Callable | None = None,
               vjp: Callable | None = None, symbol: str | None = None, nondiff=(),
               wrap: Callable | None = None, floating_only: bool = False,
               doc: str = "") -> Composite:
-    """Declare a composite. `wrap(fused, *args, **params)` may normalise arguments for the fused path."""
+    """Declare a composite. `wrap(fused, *args, **params)` may normalise arguments for the fused
+    path."""
     if name in COMPOSITES:
         raise ValueError(f"composite {name!r} is declared twice")
     fused = None

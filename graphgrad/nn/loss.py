@@ -1,0 +1,110 @@
+"""Loss modules (PyTorch's names): `criterion = nn.CrossEntropyLoss(); loss = criterion(scores,
+labels)`. Each is a thin Module over the functional loss, with its `reduction` ("mean", "sum",
+"none") and options; the functional loss checks them on the first call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphgrad._tensor import Tensor
+from graphgrad.composites.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from graphgrad.nn.module import Module
+
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "KLDivLoss",
+           "L1Loss", "MSELoss", "NLLLoss", "SmoothL1Loss"]
+
+
+class _Loss(Module):
+    """`forward(input, target) = fn(input, target, reduction=..., **options)`."""
+
+    fn: Callable[..., Tensor]
+    options: tuple[str, ...] = ()
+
+    def __init__(self, reduction: str = "mean", **options: Any) -> None:
+        super().__init__()
+        self.reduction = reduction
+        for name, value in options.items():
+            setattr(self, name, value)
+
+    def forward(self, input: Tensor, target) -> Tensor:
+        return type(self).fn(input, target, reduction=self.reduction,
+                             **{name: getattr(self, name) for name in self.options})
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{name}={getattr(self, name)!r}"
+                         for name in ("reduction", *self.options))
+
+
+class CrossEntropyLoss(_Loss):
+    """softmax + negative log-likelihood of the target class, from raw scores (N, C)."""
+
+    fn = staticmethod(cross_entropy)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of the target class, from log-probabilities (LogSoftmax)."""
+
+    fn = staticmethod(nll_loss)
+
+
+class MSELoss(_Loss):
+    """Squared error (input - target)^2."""
+
+    fn = staticmethod(mse_loss)
+
+
+class L1Loss(_Loss):
+    """Absolute error |input - target|."""
+
+    fn = staticmethod(l1_loss)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy of probabilities in (0, 1) (after a Sigmoid)."""
+
+    fn = staticmethod(binary_cross_entropy)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy from raw scores: sigmoid and log fused without overflow."""
+
+    fn = staticmethod(binary_cross_entropy_with_logits)
+
+
+class HuberLoss(_Loss):
+    """Squared error within `delta`, linear beyond (robust to outliers)."""
+
+    fn, options = staticmethod(huber_loss), ("delta",)
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction, delta=delta)
+
+
+class SmoothL1Loss(_Loss):
+    """Huber loss divided by `beta` (Fast R-CNN's box loss)."""
+
+    fn, options = staticmethod(smooth_l1_loss), ("beta",)
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction, beta=beta)
+
+
+class KLDivLoss(_Loss):
+    """KL divergence from log-probabilities `input` to the target distribution; use
+    reduction="batchmean" for the true per-sample KL."""
+
+    fn, options = staticmethod(kl_div), ("log_target",)
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
+        super().__init__(reduction, log_target=log_target)
