@@ -171,8 +171,12 @@ def _generate(fn: Callable, name: str, checks: dict[str, _Check]) -> Callable:
             if parameter.default is not parameter.empty:
                 namespace[f"__d_{parameter.name}"] = parameter.default
                 skip_default = f"{parameter.name} is not __d_{parameter.name} and "
+            # `reshape(x, (1.5, 8))` fills `*shape` with one tuple: show what the user passed
+            shown = parameter.name
+            if parameter.kind is parameter.VAR_POSITIONAL:
+                shown = f"({shown}[0] if len({shown}) == 1 else {shown})"
             lines.append(f"    if {skip_default}not {check.expr.format(v=parameter.name)}:\n"
-                         f"        __bad({name!r}, {parameter.name!r}, {parameter.name}, "
+                         f"        __bad({name!r}, {parameter.name!r}, {shown}, "
                          f"{check.valid!r})")
     if any(p.kind is p.POSITIONAL_ONLY for p in signature.parameters.values()):
         last = max(i for i, p in enumerate(signature.parameters.values())

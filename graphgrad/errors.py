@@ -24,6 +24,14 @@ class ArgumentError(GraphgradError, TypeError):
     belongs, a float where an int does (no silent truncation), a truthy value for a flag."""
 
 
+class ConfigError(GraphgradError, ValueError):
+    """A layer or model built with values it cannot use (`nn.Conv2d(1, 2, 0)`): raised at
+    construction, the message ends with the user's line that made the call."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"{message} (at {user_site(2)})")
+
+
 class DtypeError(GraphgradError, TypeError):
     """Dtypes mixed in one operation, or a dtype an operation does not support."""
 

@@ -20,7 +20,7 @@ def x12():
     (lambda: gg.exp([1.0, 2.0]), r"exp: x must be a Tensor, got \[1.0, 2.0\] \(list\)"),
     (lambda: gg.add("a", x12()), r"add: x must be a Tensor, a number or a NumPy array, got 'a'"),
     (lambda: gg.reshape(x12(), (1.9, 12)), r"reshape: shape must be an int or a tuple or list "
-                                            r"of ints.*got \(\(1.9, 12\),\)"),
+                                            r"of ints.*got \(1.9, 12\) \(tuple\)"),
     (lambda: x12().reshape(2.0, 6), r"reshape: shape must be .* got \(2.0, 6\)"),
     (lambda: x12().view(True, 12), r"view: shape must be .* got \(True, 12\)"),
     (lambda: gg.pad(x12(), 1.7), r"pad: pad_width must be .* got 1.7 \(float\)"),
@@ -73,3 +73,16 @@ def test_sizes_given_as_numpy_ints_are_fine():
     t = x12()
     assert t.reshape(np.int64(4), np.int64(3)).shape == (4, 3)
     assert gg.pad(t, np.int64(1)).shape == (5, 6)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: gg.zeros(2, 2.5), r"zeros: sizes must be ints >= 0, got 2.5 in shape \(2, 2.5\)"),
+    (lambda: gg.ones((2, -1)), r"ones: sizes must be ints >= 0, got -1"),
+    (lambda: gg.randn(True), r"randn: sizes must be ints >= 0, got True"),
+    (lambda: gg.full((2, "3"), 1.0), r"full: sizes must be ints >= 0, got '3'"),
+])
+def test_factories_refuse_sizes_that_are_not_counts(make, message):
+    """np.zeros((2, 2.5)) says 'float object cannot be interpreted as an integer' and np.ones
+    with True makes one element: each now names the factory and the size."""
+    with pytest.raises(gg.ArgumentError, match=message):
+        make()

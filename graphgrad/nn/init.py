@@ -19,6 +19,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from graphgrad.errors import ConfigError
+
 __all__ = [
     "INITIALIZERS",
     "fans",
@@ -46,7 +48,7 @@ def make_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
 def fans(shape: tuple[int, ...]) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight: Linear (out, in); Conv (out, in/groups, kh, kw)."""
     if len(shape) < 2:
-        raise ValueError(f"fan_in/fan_out need a weight with at least 2 dimensions, got {shape}")
+        raise ConfigError(f"fan_in/fan_out need a weight with at least 2 dimensions, got {shape}")
     receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
     return shape[1] * receptive, shape[0] * receptive
 
@@ -104,9 +106,9 @@ def gabor(
     """
     height, width = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
     if height < 1 or width < 1:
-        raise ValueError(f"gabor: size must be positive, got {size!r}")
+        raise ConfigError(f"gabor: size must be positive, got {size!r}")
     if beta_x < 0 or beta_y < 0:
-        raise ValueError(f"gabor: beta_x and beta_y must be >= 0, got {beta_x}, {beta_y}")
+        raise ConfigError(f"gabor: beta_x and beta_y must be >= 0, got {beta_x}, {beta_y}")
     x0 = (width - 1) / 2 if x0 is None else x0
     y0 = (height - 1) / 2 if y0 is None else y0
     y, x = np.mgrid[0:height, 0:width].astype(np.float64)
@@ -174,5 +176,5 @@ def resolve(init: str | Callable) -> Callable:
     if callable(init):
         return init
     if init not in INITIALIZERS:
-        raise ValueError(f"unknown init {init!r}; valid: {sorted(INITIALIZERS)} or a callable")
+        raise ConfigError(f"unknown init {init!r}; valid: {sorted(INITIALIZERS)} or a callable")
     return INITIALIZERS[init]

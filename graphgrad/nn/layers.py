@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from graphgrad._tensor import Tensor
+from graphgrad.errors import ConfigError
 from graphgrad.backend.window_arrays import normalize_padding
 from graphgrad.composites.conv import conv1d, conv2d, conv_transpose2d
 from graphgrad.composites.dropouts import dropout
@@ -39,7 +40,7 @@ def _tuple(value, n: int, name: str, layer: str, minimum: int = 1) -> tuple[int,
                     and v >= minimum for v in values)):
         return tuple(int(v) for v in values)
     many = "a pair of ints" if n == 2 else f"{n} ints"
-    raise ValueError(f"{layer}: {name} must be an int or {many}, each >= {minimum}, got "
+    raise ConfigError(f"{layer}: {name} must be an int or {many}, each >= {minimum}, got "
                      f"{value!r}")
 
 
@@ -61,7 +62,7 @@ def _conv_padding(padding, nd: int, kernel, dilation, stride, layer: str):
 
 def _positive(value: int, name: str, layer: str) -> int:
     if not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
+        raise ConfigError(f"{layer}: {name} must be a positive integer, got {value!r}")
     return int(value)
 
 
@@ -69,7 +70,7 @@ def _init_weight(init, shape, rng, dtype) -> np.ndarray:
     array = initializers.resolve(init)(shape, initializers.make_rng(rng), dtype=dtype)
     array = np.asarray(array)
     if array.shape != tuple(shape):
-        raise ValueError(f"init returned shape {array.shape}, expected {tuple(shape)}")
+        raise ConfigError(f"init returned shape {array.shape}, expected {tuple(shape)}")
     return array
 
 
@@ -92,7 +93,7 @@ class Linear(Module):
 
     def forward(self, x):
         if x.shape[-1] != self.in_features:
-            raise ValueError(
+            raise ConfigError(
                 f"Linear({self.in_features}, {self.out_features}): input has {x.shape[-1]} "
                 f"features (shape {x.shape}), expected {self.in_features}"
             )
@@ -119,7 +120,7 @@ class _ConvNd(Module):
         self.out_channels = _positive(out_channels, "out_channels", layer)
         self.groups = _positive(groups, "groups", layer)
         if in_channels % groups or out_channels % groups:
-            raise ValueError(
+            raise ConfigError(
                 f"{layer}: in_channels ({in_channels}) and out_channels ({out_channels}) must both "
                 f"be divisible by groups ({groups})"
             )
@@ -183,7 +184,7 @@ class ConvTranspose2d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, init=init, rng=rng, dtype=dtype)
         if isinstance(self.padding, str):
-            raise ValueError(f"ConvTranspose2d: padding must be ints, got {padding!r}")
+            raise ConfigError(f"ConvTranspose2d: padding must be ints, got {padding!r}")
         self.output_padding = _tuple(output_padding, 2, "output_padding", "ConvTranspose2d", 0)
         shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
         self.weight = Parameter(_init_weight(init, shape, rng, dtype))
@@ -253,7 +254,8 @@ class LPPool2d(Module):
     def __init__(self, p: float, kernel_size, stride=None) -> None:
         super().__init__()
         if not 1 <= p < float("inf"):
-            raise ValueError(f"LPPool2d: p must be a finite number >= 1 (2: L2 pooling), got {p!r}")
+            raise ConfigError(f"LPPool2d: p must be a finite number >= 1 (2: L2 pooling), "
+                              f"got {p!r}")
         self.p = float(p)
         self.kernel_size = _pair(kernel_size, "kernel_size", "LPPool2d")
         self.stride = self.kernel_size if stride is None else _pair(stride, "stride", "LPPool2d")
@@ -277,9 +279,9 @@ class Dropout(Module):
     def __init__(self, p: float = 0.5, *, mode: str = "inverted", rng=None) -> None:
         super().__init__()
         if not 0.0 <= p < 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1), got {p!r}")
+            raise ConfigError(f"Dropout: p must be in [0, 1), got {p!r}")
         if mode not in ("inverted", "scale_at_test"):
-            raise ValueError(f"Dropout: mode must be 'inverted' or 'scale_at_test', got {mode!r}")
+            raise ConfigError(f"Dropout: mode must be 'inverted' or 'scale_at_test', got {mode!r}")
         self.p = float(p)
         self.mode = mode
         self.rng = initializers.make_rng(rng)
@@ -322,7 +324,7 @@ class Maxout(Module):
 
     def forward(self, x):
         if x.shape[1] % self.pieces:
-            raise ValueError(
+            raise ConfigError(
                 f"Maxout({self.pieces}): {x.shape[1]} channels are not divisible by {self.pieces}"
             )
         return maxout(x, self.pieces)
@@ -344,7 +346,7 @@ class AdaptiveAvgPool2d(Module):
         if len(sizes) != 2 or not all(s is None or (isinstance(s, (int, np.integer))
                                                     and not isinstance(s, bool) and s >= 1)
                                       for s in sizes):
-            raise ValueError(f"AdaptiveAvgPool2d: output_size must be a positive int or a pair "
+            raise ConfigError(f"AdaptiveAvgPool2d: output_size must be a positive int or a pair "
                              f"of them (None keeps the input size), got {output_size!r}")
         self.output_size = sizes
 
@@ -382,7 +384,7 @@ class Embedding(Module):
         self.embedding_dim = _positive(embedding_dim, "embedding_dim", "Embedding")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Embedding: padding_idx must be in [-{num_embeddings}, "
+                raise ConfigError(f"Embedding: padding_idx must be in [-{num_embeddings}, "
                                  f"{num_embeddings}), got {padding_idx!r}")
             padding_idx %= num_embeddings
         self.padding_idx = padding_idx
@@ -419,7 +421,7 @@ class Dropout2d(Module):
     def __init__(self, p: float = 0.5, *, rng=None) -> None:
         super().__init__()
         if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
-            raise ValueError(f"Dropout2d: p must be in [0, 1), got {p!r}")
+            raise ConfigError(f"Dropout2d: p must be in [0, 1), got {p!r}")
         self.p = float(p)
         self.rng = initializers.make_rng(rng)
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from graphgrad import config
 from graphgrad._tensor import Tensor
+from graphgrad.errors import ConfigError
 from graphgrad.backend import to_numpy
 
 __all__ = ["Module", "ModuleDict", "ModuleList", "Parameter", "Sequential"]
@@ -122,7 +123,7 @@ class Module:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before "
                                f"register_buffer")
         if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"{type(self).__name__}.register_buffer: name must be an identifier "
+            raise ConfigError(f"{type(self).__name__}.register_buffer: name must be an identifier "
                              f"without dots, got {name!r}")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"{type(self).__name__}.register_buffer({name!r}): expected a Tensor "
@@ -254,12 +255,12 @@ class Module:
                 continue
             value = np.asarray(getattr(state[name], "data", state[name]))
             if tuple(value.shape) != p.shape:
-                raise ValueError(
+                raise ConfigError(
                     f"{name}: expected shape {p.shape}, got {tuple(value.shape)}; "
                     f"nothing was loaded"
                 )
             if value.dtype.kind not in "fiub":
-                raise ValueError(f"{name}: expected a numeric array, got dtype {value.dtype}")
+                raise ConfigError(f"{name}: expected a numeric array, got dtype {value.dtype}")
             staged.append((p, p.device.asarray(value.astype(to_numpy(p.data).dtype, copy=True))))
         for p, data in staged:
             p.data = data

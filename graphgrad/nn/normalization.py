@@ -12,7 +12,7 @@ import numpy as np
 
 from graphgrad._tensor import Tensor
 from graphgrad.composites.normalization import batch_norm, group_norm, layer_norm
-from graphgrad.errors import ShapeError
+from graphgrad.errors import ConfigError, ShapeError
 from graphgrad.nn.module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm"]
@@ -20,7 +20,7 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm"]
 
 def _positive(value, name: str, layer: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
+        raise ConfigError(f"{layer}: {name} must be a positive integer, got {value!r}")
     return int(value)
 
 
@@ -48,9 +48,9 @@ class _BatchNorm(Module):
         name = type(self).__name__
         self.num_features = _positive(num_features, "num_features", name)
         if not eps >= 0:
-            raise ValueError(f"{name}: eps must be >= 0, got {eps!r}")
+            raise ConfigError(f"{name}: eps must be >= 0, got {eps!r}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"{name}: momentum must be in [0, 1] or None (cumulative average), "
+            raise ConfigError(f"{name}: momentum must be in [0, 1] or None (cumulative average), "
                              f"got {momentum!r}")
         self.eps, self.momentum = float(eps), momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
@@ -148,7 +148,7 @@ class GroupNorm(Module):
         self.num_groups = _positive(num_groups, "num_groups", "GroupNorm")
         self.num_channels = _positive(num_channels, "num_channels", "GroupNorm")
         if self.num_channels % self.num_groups:
-            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+            raise ConfigError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")
         self.eps, self.affine = float(eps), bool(affine)
         _affine_parameters(self, (self.num_channels,), self.affine, True, dtype)
