@@ -525,6 +525,9 @@ def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False,
     return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad, name=name)
 
 
+# Shown (help(), signatures, reprs of the class) where users reach it, as torch.Tensor is
+Tensor.__module__ = "graphgrad"
+
 # The hot operators call the primitive application directly (one Python call less per gate);
 # graphgrad._primitive sets `_apply` when it is defined.
 _apply: Any = None

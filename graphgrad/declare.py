@@ -124,6 +124,29 @@ def _check_for(annotation) -> _Check | None:
     return None
 
 
+class _ShownAlias:
+    """Stands for a type alias in a displayed signature: `target: TensorLike`, not the union
+    spelled out (help(), IDE tooltips and the API reference print its repr)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+_TENSOR_LIKE_SHOWN = _ShownAlias("TensorLike")
+
+
+def _shown(annotation: Any) -> Any:
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        tensor_like = {_tensor_class() if member == typing.ForwardRef("Tensor") else member
+                       for member in typing.get_args(TensorLike)}
+        if set(typing.get_args(annotation)) == tensor_like:
+            return _TENSOR_LIKE_SHOWN
+    return annotation
+
+
 def _describe_value(value) -> str:
     text = repr(value)
     if len(text) > 60:
@@ -221,7 +244,7 @@ def declare(fn: F | None = None, *, name: str | None = None,
             # help() and inspect.signature show types, not the strings of postponed annotations
             signature = _inspect.signature(fn)
             public.__signature__ = signature.replace(  # type: ignore[attr-defined,unused-ignore]
-                parameters=[p.replace(annotation=hints.get(p.name, p.annotation))
+                parameters=[p.replace(annotation=_shown(hints.get(p.name, p.annotation)))
                             for p in signature.parameters.values()],
                 return_annotation=hints.get("return", signature.return_annotation))
         OPS[op_name] = public
