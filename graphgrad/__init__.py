@@ -15,13 +15,15 @@ from .composites import (COMPOSITES, avg_pool2d, batch_norm, binary_cross_entrop
                          maxout, mse_loss, multi_margin_loss, nll_loss, relu, sigmoid, silu,
                          smooth_l1_loss, softmax, softplus, svm_loss, tanh, tiled_conv2d)
 from .backend.chunks import get_num_threads
-from .config import (default_dtype, enable_grad, expand_composites, get_default_dtype, name_scope,
-                     no_grad, num_threads, set_default_dtype, set_grad_enabled, set_num_threads)
+from .config import (default_dtype, enable_grad, expand_composites, get_default_dtype,
+                     manual_seed, name_scope, no_grad, num_threads, set_default_dtype,
+                     set_grad_enabled, set_num_threads)
 from .errors import (AnomalyError, ArgumentError, BackwardError, DeviceError, DtypeError,
                      GraphFreedError, GraphgradError, ShapeError)
 from . import autograd
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
-from .factories import arange, full, ones, ones_like, randn, zeros, zeros_like
+from .factories import (arange, eye, full, linspace, ones, ones_like, rand, randint, randn, zeros,
+                        zeros_like)
 from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, cat, ceil, chunk,
                   clamp, clip, clone, concatenate, cos, div, equal, erf, exp, expand, expand_dims,
                   flatten, floor, fold, getitem, greater, greater_equal, isfinite, isinf, isnan,
@@ -29,6 +31,8 @@ from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, cat,
                   mul, neg, norm, not_equal, pad, permute, pow, reciprocal, repeat, reshape, round,
                   sign, sin, split, sqrt, squeeze, stack, std, sub, sum, sum_to, swapaxes, t,
                   transpose, unfold, unsqueeze, var, view, where)
+from .ops import (SortResult, TopKResult, cumsum, gather, masked_fill, one_hot, prod, sort,
+                  topk)
 from ._primitive import PRIMITIVES, Primitive, primitive
 from .compiler import compile  # gg.compile: trace once, run generated code (docs/compile.md)
 from ._tensor import Tensor, tensor
@@ -51,7 +55,7 @@ __all__ = [
     "tensor", "value_and_grad",
     # settings
     "config", "default_dtype", "enable_grad", "expand_composites", "get_default_dtype",
-    "get_num_threads", "name_scope", "no_grad", "num_threads", "set_default_dtype",
+    "get_num_threads", "manual_seed", "name_scope", "no_grad", "num_threads", "set_default_dtype",
     "set_grad_enabled", "set_num_threads",
     # errors
     "AnomalyError", "ArgumentError", "BackwardError", "CheckpointError", "DeviceError",
@@ -59,7 +63,8 @@ __all__ = [
     # autodiff transforms and debugging
     "autograd", "detect_anomaly", "is_anomaly_enabled", "set_detect_anomaly",
     # tensor factories
-    "arange", "full", "ones", "ones_like", "randn", "zeros", "zeros_like",
+    "arange", "eye", "full", "linspace", "ones", "ones_like", "rand", "randint", "randn", "zeros",
+    "zeros_like",
     # primitive ops
     "add", "argmax", "argmin", "astype", "broadcast_to", "cat", "ceil", "chunk", "clamp", "clip",
     "clone", "concatenate", "cos", "div", "equal", "erf", "exp", "expand", "expand_dims",
@@ -68,6 +73,9 @@ __all__ = [
     "mm", "mul", "neg", "norm", "not_equal", "pad", "permute", "reciprocal", "repeat", "reshape",
     "sign", "sin", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum_to", "swapaxes", "t",
     "transpose", "unfold", "unsqueeze", "var", "view", "where",
+    # selection and scans
+    "SortResult", "TopKResult", "cumsum", "gather", "masked_fill", "one_hot", "prod", "sort",
+    "topk",
     # composite ops
     "COMPOSITES", "avg_pool2d", "batch_norm", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_output_shape",

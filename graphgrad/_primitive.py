@@ -15,8 +15,8 @@ import numpy as np
 
 from . import config
 from .backend import CPU, get_device, is_floating, resolve_dtype
-from .errors import (DeviceError, DtypeError, GraphgradError, ShapeError, creation_site, describe,
-                     user_site)
+from .errors import (ArgumentError, DeviceError, DtypeError, GraphgradError, ShapeError,
+                     creation_site, describe, user_site)
 from . import _tensor as _tensor_module
 from ._tensor import Tensor
 
@@ -34,7 +34,7 @@ class Primitive:
 
     def __init__(self, name: str, symbol: str, forward: Callable, vjp: Callable | None,
                  nondiff: Sequence[int] = (), mixed_dtypes: bool = False, doc: str = "",
-                 floating_only: bool = False):
+                 floating_only: bool = False) -> None:
         self.name = name
         self.symbol = symbol
         self.forward = forward
@@ -48,7 +48,7 @@ class Primitive:
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
 
-    def __call__(self, *args, **params) -> Tensor:
+    def __call__(self, *args: Any, **params: Any) -> Tensor:
         return apply(self, args, params)
 
 
@@ -97,21 +97,28 @@ def constant_like(value, reference: Tensor) -> Tensor:
 
 def _with_constants(op: Primitive, args: tuple) -> tuple:
     """Wrap Python numbers and arrays as constants shaped by the first differentiable Tensor."""
-    if len(args) == 2 and not op.nondiff:  # `x + 1`, `2.0 * w`: the common case, first
-        x, y = args
-        if isinstance(x, Tensor):
-            return x, constant_like(y, x)
-        if isinstance(y, Tensor):
-            return constant_like(x, y), y
-    reference = None
-    for index, arg in enumerate(args):
-        if isinstance(arg, Tensor) and (reference is None or index not in op.nondiff):
-            reference = arg
-            if index not in op.nondiff:
-                break
-    if reference is None:
-        raise TypeError(f"{op.name}: expected at least one Tensor argument, got {args!r}")
-    return tuple(_as_input(op, index, arg, reference) for index, arg in enumerate(args))
+    try:
+        if len(args) == 2 and not op.nondiff:  # `x + 1`, `2.0 * w`: the common case, first
+            x, y = args
+            if isinstance(x, Tensor):
+                return x, constant_like(y, x)
+            if isinstance(y, Tensor):
+                return constant_like(x, y), y
+        reference = None
+        for index, arg in enumerate(args):
+            if isinstance(arg, Tensor) and (reference is None or index not in op.nondiff):
+                reference = arg
+                if index not in op.nondiff:
+                    break
+        if reference is None:
+            raise ArgumentError(f"{op.name}: expected at least one Tensor argument, "
+                                f"got {args!r}")
+        return tuple(_as_input(op, index, arg, reference) for index, arg in enumerate(args))
+    except OverflowError as error:  # `x + 2**63` on int64: no silent wrap-around, name the op
+        numbers = [arg for arg in args if isinstance(arg, int) and not isinstance(arg, bool)]
+        raise ArgumentError(f"{op.name}: the number {numbers[0] if numbers else '?'} does not fit "
+                            f"the dtype of the other input ({error}); pass a Tensor of a wider "
+                            f"dtype or a smaller number") from None
 
 
 def _as_input(op: Primitive, index: int, arg, reference: Tensor) -> Tensor:

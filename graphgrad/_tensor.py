@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from .ops import elementwise as _elementwise
     from .ops import linalg as _linalg
     from .ops import reduction as _reduction
+    from .ops import scan as _scan
+    from .ops import selection as _selection
     from .ops import structural as _structural
 
 _seq = itertools.count()
@@ -105,6 +107,7 @@ class Tensor:
         clamp = _elementwise.clip
         clip = _elementwise.clip
         clone = _structural.clone
+        cumsum = _scan.cumsum
         cos = _elementwise.cos
         div = _elementwise.div
         equal = _elementwise.equal
@@ -114,6 +117,7 @@ class Tensor:
         expand_dims = _structural.expand_dims
         flatten = _structural.flatten
         floor = _elementwise.floor
+        gather = _selection.gather
         greater = _elementwise.greater
         greater_equal = _elementwise.greater_equal
         isfinite = _elementwise.isfinite
@@ -124,6 +128,7 @@ class Tensor:
         log = _elementwise.log
         log_softmax = _activations.log_softmax
         logsumexp = _reduction.logsumexp
+        masked_fill = _selection.masked_fill
         matmul = _linalg.matmul
         max = _reduction.max
         maximum = _elementwise.maximum
@@ -137,6 +142,7 @@ class Tensor:
         not_equal = _elementwise.not_equal
         permute = _structural.permute
         pow = _elementwise.pow
+        prod = _scan.prod
         reciprocal = _elementwise.reciprocal
         relu = _activations.relu
         repeat = _structural.repeat
@@ -146,6 +152,7 @@ class Tensor:
         sign = _elementwise.sign
         sin = _elementwise.sin
         softmax = _activations.softmax
+        sort = _selection.sort
         split = _structural.split
         sqrt = _elementwise.sqrt
         squeeze = _structural.squeeze
@@ -155,12 +162,14 @@ class Tensor:
         swapaxes = _structural.swapaxes
         t = _structural.t
         tanh = _activations.tanh
+        topk = _selection.topk
         unsqueeze = _structural.unsqueeze
         var = _reduction.var
         view = _structural.view
 
-    def __init__(self, data, dtype=None, device=None, requires_grad: bool = False,
-                 name: str | None = None):
+    def __init__(self, data: Any, dtype: str | np.dtype | type | None = None,
+                 device: str | Device | None = None, requires_grad: bool = False,
+                 name: str | None = None) -> None:
         if type(data) is float and device is None and dtype is None:  # the scalar fast path
             self.data = _SCALAR_TYPES[config.get_default_dtype()](data)
             self.device = CPU
@@ -229,7 +238,7 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def dtype(self):
+    def dtype(self) -> Any:  # np.dtype on NumPy and CuPy; the namespace's own dtype elsewhere
         return self.data.dtype
 
     @property
@@ -266,7 +275,7 @@ class Tensor:
         """The values as a NumPy array (copied to the host if needed; never part of the graph)."""
         return np.asarray(to_numpy(self.data))
 
-    def tolist(self):
+    def tolist(self) -> Any:  # nested lists, or one Python number for a 0-d tensor
         if _tracer is not None:
             _tracer.read(self, "tolist")
         return self.numpy().tolist()
@@ -338,13 +347,13 @@ class Tensor:
     def zero_grad(self) -> None:
         self.grad = None
 
-    def backward(self, gradient=None, retain_graph: bool = False,
-                 create_graph: bool = False) -> None:
+    def backward(self, gradient: Tensor | np.ndarray | float | None = None,
+                 retain_graph: bool = False, create_graph: bool = False) -> None:
         """Backpropagate from this tensor, accumulating into `.grad` of the leaves."""
         _autodiff.sweep((self,), None if gradient is None else (gradient,),
                         retain_graph=retain_graph or create_graph, create_graph=create_graph)
 
-    def to(self, device) -> Tensor:
+    def to(self, device: str | Device) -> Tensor:
         """A copy on `device`; differentiable (the gradient moves back)."""
         target = get_device(device)
         if target is self.device:
@@ -510,7 +519,8 @@ def _as_tensor_like(value, reference: Tensor) -> Tensor:
     return constant_like(value, reference)
 
 
-def tensor(data: Any, dtype=None, device=None, requires_grad: bool = False,
+def tensor(data: Any, dtype: str | np.dtype | type | None = None,
+           device: str | Device | None = None, requires_grad: bool = False,
            name: str | None = None) -> Tensor:
     """Make a leaf tensor: `gg.tensor(2.0, requires_grad=True, name="w0")`.
 

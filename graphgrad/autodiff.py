@@ -61,8 +61,8 @@ def _root_gradient(root: Tensor, gradient) -> Tensor:
     return gradient
 
 
-def sweep(roots: Sequence[Tensor], grads: Sequence | None = None, *, retain_graph: bool = False,
-          create_graph: bool = False, accumulate: bool = True,
+def sweep(roots: Tensor | Sequence[Tensor], grads: Tensor | Sequence | None = None, *,
+          retain_graph: bool = False, create_graph: bool = False, accumulate: bool = True,
           stop: frozenset[int] = frozenset(), collect_all: bool = False,
           flows: dict | None = None) -> dict[int, Tensor]:
     """Backpropagate from `roots`; return {id(node): gradient} for the leaves and `stop` nodes.
@@ -297,8 +297,9 @@ def _finish_terminal(node: Tensor, g: Tensor, results: dict, accumulate: bool,
                           else ArraySummary.of(data, node.device.xp))
 
 
-def backward(roots, grads=None, retain_graph: bool = False, create_graph: bool = False,
-             return_all: bool = False) -> dict[int, Tensor] | None:
+def backward(roots: Tensor | Sequence[Tensor],
+             grads: Tensor | Sequence[Tensor | None] | None = None, retain_graph: bool = False,
+             create_graph: bool = False, return_all: bool = False) -> dict[int, Tensor] | None:
     """Backpropagate from one or several roots at once (multi-task losses), into `.grad`.
 
     `gg.backward([loss_a, loss_b], [g_a, g_b])` is the same as backward of

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import NamedTuple
 
+import numpy as np
+
 
 class Scope(NamedTuple):
     """One frame of a node's scope: an `nn` module call or a composite's gate expansion."""
@@ -198,3 +200,25 @@ def set_num_threads(count: int | None) -> None:
 def num_threads(count: int | None) -> contextlib.AbstractContextManager[None]:
     """Context manager form of `set_num_threads`: `with gg.num_threads(1): ...` (block only)."""
     return _set(_num_threads, _thread_count(count, "num_threads"))
+
+
+# the default random generator: what randn, rand, randint (and nn.init, dropout) draw from when
+# given no generator and no seed; fresh entropy until `manual_seed` seeds it
+_default_generator: list[np.random.Generator] = [np.random.default_rng()]
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Re-seed the process-wide default generator (torch.manual_seed) and return it.
+
+    Why: `gg.manual_seed(0)` at the top of a script makes every draw that was not given its own
+    generator or seed (factories, weight init, dropout masks) repeat from run to run.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"manual_seed: seed must be an int >= 0, got {seed!r}")
+    _default_generator[0] = np.random.default_rng(int(seed))
+    return _default_generator[0]
+
+
+def default_generator() -> np.random.Generator:
+    """The process-wide generator draws use when given no generator or seed (see manual_seed)."""
+    return _default_generator[0]

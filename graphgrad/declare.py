@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import inspect as _inspect
 import os
+import re
 import types
 import typing
 from collections.abc import Callable, Sequence
@@ -32,7 +33,7 @@ import numpy as np
 if typing.TYPE_CHECKING:
     from ._tensor import Tensor
 
-from .errors import ArgumentError, user_site
+from .errors import ArgumentError, GraphgradError, user_site
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -159,6 +160,14 @@ def _bad_argument(op: str, name: str, value, valid: str):
                         f"(at {user_site(3)})")
 
 
+def _name_the_op(error: GraphgradError, op: str) -> None:
+    """`sub` made of `add`: an error from a gate inside names that gate; put the op the user
+    called in front ("sub: add: inputs have different dtypes ...") unless the message has it."""
+    message = str(error)
+    if len(error.args) == 1 and not re.search(rf"(?<![\w.]){re.escape(op)}\b", message):
+        error.args = (f"{op}: {message}",)
+
+
 def _generate(fn: Callable, name: str, checks: dict[str, _Check]) -> Callable:
     """A wrapper with `fn`'s exact parameter list that runs the checks, then calls `fn`.
 
@@ -166,7 +175,8 @@ def _generate(fn: Callable, name: str, checks: dict[str, _Check]) -> Callable:
     isinstance per checked argument, no `Signature.bind`."""
     signature = _inspect.signature(fn)
     params, call, lines = [], [], []
-    namespace = {"__fn": fn, "__bad": _bad_argument, **_CHECK_NAMESPACE}
+    namespace = {"__fn": fn, "__bad": _bad_argument, "__Error": GraphgradError,
+                 "__name_the_op": _name_the_op, **_CHECK_NAMESPACE}
     seen_keyword_only = False
     for parameter in signature.parameters.values():
         text = parameter.name
@@ -206,7 +216,9 @@ def _generate(fn: Callable, name: str, checks: dict[str, _Check]) -> Callable:
                    if p.kind is p.POSITIONAL_ONLY)
         params.insert(last + 1, "/")
     body = "\n".join(lines) + ("\n" if lines else "")
-    source = f"def {fn.__name__}({', '.join(params)}):\n{body}    return __fn({', '.join(call)})\n"
+    source = (f"def {fn.__name__}({', '.join(params)}):\n{body}    try:\n"
+              f"        return __fn({', '.join(call)})\n"
+              f"    except __Error as __e:\n        __name_the_op(__e, {name!r})\n        raise\n")
     code = compile(source, _FILENAME.format(name=name), "exec")
     exec(code, namespace)
     wrapper = namespace[fn.__name__]

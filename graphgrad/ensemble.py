@@ -9,16 +9,23 @@ log of that average, so it can be used wherever a model's logits are: `cross_ent
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from graphgrad.nn.module import Module, ModuleList
 
+if TYPE_CHECKING:
+    from graphgrad._tensor import Tensor
+    from graphgrad.data.loader import DataLoader
+    from graphgrad.optim.optimizer import Optimizer
+    from graphgrad.train import History
+
 __all__ = ["Ensemble", "average_probabilities"]
 
 
-def average_probabilities(models: Sequence, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
+def average_probabilities(models: Sequence[Callable[..., Tensor]], x: np.ndarray,
+                          batch_size: int = 512) -> np.ndarray:
     """Mean of the members' softmax probabilities on `x`, shape (N, classes)."""
     from graphgrad.train import predict, probabilities
 
@@ -37,18 +44,20 @@ class Ensemble(Module):
             raise ValueError("Ensemble needs at least one model")
         self.members = ModuleList(models)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         from graphgrad.composites.activations import softmax
         from graphgrad.ops import log
 
-        total = None
-        for member in self.members:
-            p = softmax(member(x), axis=1)
-            total = p if total is None else total + p
+        p = [softmax(member(x), axis=1) for member in self.members]  # members: at least one
+        total = p[0]
+        for each in p[1:]:
+            total = total + each
         return log(total * (1.0 / len(self.members)))
 
-    def fit(self, make_optimizer: Callable[[list], Any], train, *, epochs: int, seed: int = 0,
-            workers: int | None = None, address: str | None = None, **fit_options: Any) -> list:
+    def fit(self, make_optimizer: Callable[[list], Optimizer],
+            train: DataLoader | Sequence[np.ndarray], *, epochs: int, seed: int = 0,
+            workers: int | None = None, address: str | None = None,
+            **fit_options: Any) -> list[History]:
         """Train every member with its own optimizer ``make_optimizer(member.parameters())`` and
         batch order (seed ``seed + i`` for member i): one `History` per member.
 

@@ -9,8 +9,9 @@
 - `load` is a reader with a budget. Before it decompresses any array it checks every zip member:
   a `.npy` name that nests cleanly, a plain compression method, a strictly parsed header whose
   shape and dtype (numeric, boolean or fixed-width string: never objects, so never unpickling)
-  account for exactly the member's size in the zip directory, and the sizes summed against
-  ``max_bytes``. It then reads each member with a bounded decompressor and checks its CRC-32.
+  account for exactly the member's size in the zip directory, the sizes summed against
+  ``max_bytes``, and each member's (and the file's) compression ratio against ``max_ratio``.
+  It then reads each member with a bounded decompressor and checks its CRC-32.
   Anything malformed raises `CheckpointError` naming the file and the member.
 - ``load(path, into=model)`` checks every name and shape before it assigns anything, so on a
   mismatch the model is left unchanged.
@@ -44,6 +45,14 @@ SUFFIX = ".npy"
 # generous for the models graphgrad trains; load(max_bytes=) to change
 DEFAULT_MAX_BYTES = 4 * 2**30
 MAX_HEADER_BYTES = 10_000  # NumPy's own limit on a .npy header
+# A deflate bomb: a few MiB that inflate to GiB, inside the byte budget. Real weights deflate 1.1
+# to ~10x and gg.save stores them uncompressed (1x); only near-constant data (zeros) reaches
+# deflate's ceiling of ~1032x. So a member, or the whole file, is refused only when it unpacks
+# to more than DEFAULT_MAX_RATIO times its compressed size AND to more than RATIO_FLOOR_BYTES:
+# a model of zeros up to 256 MiB still loads, and no file makes load allocate more than
+# max(256 MiB, 100x its own size). load(max_ratio=None) lifts it for a trusted file.
+DEFAULT_MAX_RATIO = 100.0
+RATIO_FLOOR_BYTES = 256 * 2**20
 _MAGIC = b"\x93NUMPY"
 _KINDS = "biufcSU"  # bool, ints, floats, complex, fixed-width bytes and str: no objects, no records
 _CHUNK = 1 << 20
@@ -279,7 +288,33 @@ def _check_entry_count(path: Path, file, found: int) -> None:
                               f"{found} could be read")
 
 
-def _read(path: Path, max_bytes: int) -> dict[str, np.ndarray]:
+def _check_ratio(path: Path, infos: list[zipfile.ZipInfo], max_ratio: float | None) -> None:
+    """Refuse a deflate bomb from the zip directory alone, before anything is inflated: one
+    member, or all of them together (a bomb split into many members), unpacking to more than
+    `max_ratio` times its compressed size and more than `RATIO_FLOOR_BYTES`."""
+    if max_ratio is None or not infos:
+        return
+
+    def ratio(unpacked: int, packed: int) -> float:
+        return unpacked / max(packed, 1)
+
+    worst = max(infos, key=lambda info: ratio(info.file_size, info.compress_size))
+    total = sum(info.file_size for info in infos)
+    packed = sum(info.compress_size for info in infos)
+    single = worst.file_size > RATIO_FLOOR_BYTES and \
+        ratio(worst.file_size, worst.compress_size) > max_ratio
+    if single or total > RATIO_FLOOR_BYTES and ratio(total, packed) > max_ratio:
+        scope = "" if single else (f"; all {len(infos)} members together unpack {total} bytes "
+                                   f"from {packed}")
+        raise CheckpointError(
+            f"{path}: member {worst.filename!r} would unpack {worst.file_size} bytes from "
+            f"{worst.compress_size} compressed ({ratio(worst.file_size, worst.compress_size):.0f}x)"
+            f"{scope}: over max_ratio={max_ratio:g} and over {RATIO_FLOOR_BYTES} bytes, so it "
+            f"looks like a deflate bomb; pass max_ratio=None to gg.load if the file is trusted")
+
+
+def _read(path: Path, max_bytes: int, max_ratio: float | None = DEFAULT_MAX_RATIO
+          ) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     with open(path, "rb") as file:
@@ -306,6 +341,7 @@ def _read(path: Path, max_bytes: int) -> dict[str, np.ndarray]:
                     f"{path} would take {total} bytes to load (the largest member, "
                     f"{largest.filename!r}, {largest.file_size}), over max_bytes={max_bytes}; "
                     f"pass a larger max_bytes= to gg.load if the file is trusted")
+            _check_ratio(path, infos, max_ratio)
             members = [_check_member(path, archive, info) for info in infos]
             return {member.key: _read_member(path, archive, member) for member in members}
 
@@ -321,17 +357,23 @@ def _unflatten(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     return tree
 
 
-def load(path: str | os.PathLike, into: Any = None, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
+def load(path: str | os.PathLike, into: Any = None, *, max_bytes: int = DEFAULT_MAX_BYTES,
+         max_ratio: float | None = DEFAULT_MAX_RATIO) -> Any:
     """Read a checkpoint written by `save`: a dict of NumPy arrays (nested dicts restored).
 
-    ``max_bytes`` bounds the memory the arrays may take (checked before anything is read). With
-    ``into=`` (a `Module` or optimizer), the state is passed to ``into.load_state_dict``, which
-    validates every name and shape before changing anything, and `into` is returned.
+    ``max_bytes`` bounds the memory the arrays may take (checked before anything is read);
+    ``max_ratio`` refuses a deflate bomb, a member (or the file) unpacking to over that many
+    times its compressed size and over 256 MiB (None: no ratio limit). With ``into=`` (a
+    `Module` or optimizer), the state is passed to ``into.load_state_dict``, which validates
+    every name and shape before changing anything, and `into` is returned.
     """
     if type(max_bytes) is not int or max_bytes < 0:
         raise ValueError(f"load: max_bytes must be a non-negative int, got {max_bytes!r}")
+    if max_ratio is not None and (isinstance(max_ratio, bool) or
+                                  not isinstance(max_ratio, (int, float)) or not max_ratio >= 1):
+        raise ValueError(f"load: max_ratio must be a number >= 1 or None, got {max_ratio!r}")
     path = Path(path)
-    state = _unflatten(_read(path, max_bytes))
+    state = _unflatten(_read(path, max_bytes, max_ratio))
     if into is None:
         return state
     if not hasattr(into, "load_state_dict"):

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from .backend import Array
 from .errors import GraphFreedError
 
 KEEP_ELEMENTS = 4096  # arrays up to this size are kept in full (every lecture circuit, 8x8 maps)
@@ -46,7 +48,7 @@ class ArraySummary:
             f"keep every value")
 
     @classmethod
-    def of(cls, array, xp) -> ArraySummary:
+    def of(cls, array: Array, xp: Any) -> ArraySummary:
         """Five passes over the array (min, max, sum, spread, sum of squares) and one centred
         copy (this runs in every plain backward, for each large node: array methods, no
         wrappers). The drawing's statistics (`viz.labels.stats`) come from here too."""
@@ -77,7 +79,7 @@ class ArraySummary:
         return (f"mean {self.mean:.4g} std {self.std:.4g} min {self.min:.4g} max {self.max:.4g}")
 
 
-def keep(array, xp):
+def keep(array: Array, xp: Any) -> Array | ArraySummary:
     """`array` itself when small, else its summary (what backward keeps of a value or gradient)."""
     if array.size <= KEEP_ELEMENTS:
         return array

@@ -23,6 +23,8 @@ from ..ops.structural import reshape, stack
 from . import grad
 
 Tensors = Tensor | Sequence[Tensor]
+# a Jacobian: one Tensor, a tuple per input, or (for several outputs) a tuple of such tuples
+Jacobian = Tensor | tuple[Tensor, ...] | tuple[tuple[Tensor, ...] | Tensor, ...]
 _STRATEGIES = ("reverse-mode", "forward-mode")
 
 
@@ -179,7 +181,7 @@ def _jvp_of(op: str, outputs: tuple[Tensor, ...], inputs: tuple[Tensor, ...],
 # ----- the transforms -------------------------------------------------------------------------
 
 def vjp(func: Callable[..., Tensors], inputs: Tensors, v: Tensors | None = None,
-        create_graph: bool = False, strict: bool = False):
+        create_graph: bool = False, strict: bool = False) -> tuple[Tensors, Tensors]:
     """(func(inputs), v^T J): the vector-Jacobian product, one backward sweep
     (torch.autograd.functional.vjp). `v` has the outputs' shapes (None for one scalar output)."""
     op = "vjp"
@@ -191,7 +193,7 @@ def vjp(func: Callable[..., Tensors], inputs: Tensors, v: Tensors | None = None,
 
 
 def jvp(func: Callable[..., Tensors], inputs: Tensors, v: Tensors | None = None,
-        create_graph: bool = False, strict: bool = False):
+        create_graph: bool = False, strict: bool = False) -> tuple[Tensors, Tensors]:
     """(func(inputs), J v): the Jacobian-vector product (torch.autograd.functional.jvp), forward
     mode as the VJP of a VJP. `v` has the inputs' shapes (None for one one-element input)."""
     op = "jvp"
@@ -203,7 +205,8 @@ def jvp(func: Callable[..., Tensors], inputs: Tensors, v: Tensors | None = None,
 
 
 def jacobian(func: Callable[..., Tensors], inputs: Tensors, create_graph: bool = False,
-             strict: bool = False, vectorize: bool = False, strategy: str = "reverse-mode"):
+             strict: bool = False, vectorize: bool = False,
+             strategy: str = "reverse-mode") -> Jacobian:
     """The Jacobian of `func` at `inputs` (torch.autograd.functional.jacobian): block `[i][j]`
     has shape `outputs[i].shape + inputs[j].shape`.
 
@@ -286,7 +289,7 @@ def _gradient_of(op: str, func: Callable, in_tuple: bool, strict: bool) -> Calla
 
 def hessian(func: Callable[..., Tensor], inputs: Tensors, create_graph: bool = False,
             strict: bool = False, vectorize: bool = False,
-            outer_jacobian_strategy: str = "reverse-mode"):
+            outer_jacobian_strategy: str = "reverse-mode") -> Jacobian:
     """The Hessian of scalar `func` at `inputs` (torch.autograd.functional.hessian): the
     Jacobian of its recorded gradient; block `[i][j]` has shape `inputs[i].shape +
     inputs[j].shape`."""
@@ -297,14 +300,14 @@ def hessian(func: Callable[..., Tensor], inputs: Tensors, create_graph: bool = F
 
 
 def vhp(func: Callable[..., Tensor], inputs: Tensors, v: Tensors | None = None,
-        create_graph: bool = False, strict: bool = False):
+        create_graph: bool = False, strict: bool = False) -> tuple[Tensor, Tensors]:
     """(func(inputs), v^T H): vector-Hessian product, the VJP of the recorded gradient
     (torch.autograd.functional.vhp)."""
     return _hessian_product("vhp", func, inputs, v, create_graph, strict)
 
 
 def hvp(func: Callable[..., Tensor], inputs: Tensors, v: Tensors | None = None,
-        create_graph: bool = False, strict: bool = False):
+        create_graph: bool = False, strict: bool = False) -> tuple[Tensor, Tensors]:
     """(func(inputs), H v): Hessian-vector product, the JVP of the recorded gradient by the
     double-backward trick (torch.autograd.functional.hvp); equals vhp where H is symmetric."""
     return _hessian_product("hvp", func, inputs, v, create_graph, strict)

@@ -7,11 +7,16 @@ here as small functions that dispatch on the namespace.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ..errors import DeviceError
+
+# An array of some backend (NumPy, CuPy, array_api_strict): `Any`, because CuPy is optional and
+# untyped and the namespaces share no common base class (why not np.ndarray: it would be a lie).
+Array = Any
 
 
 class Device:
@@ -19,7 +24,7 @@ class Device:
 
     __slots__ = ("name", "xp", "native")
 
-    def __init__(self, name: str, xp: Any, native: Any = None):
+    def __init__(self, name: str, xp: Any, native: Any = None) -> None:
         self.name = name
         self.xp = xp
         self.native = native  # the library's own device object (array_api_strict, CuPy), if any
@@ -30,7 +35,7 @@ class Device:
     def __str__(self) -> str:
         return self.name
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
             return self.name == other
         return self is other
@@ -43,7 +48,7 @@ class Device:
         device" to every op)."""
         return get_device, (self.name,)
 
-    def asarray(self, data, dtype=None):
+    def asarray(self, data: Any, dtype: Any = None) -> Array:
         """`data` (Python number, list, NumPy array, array of another backend) as an array here."""
         xp = self.xp
         if dtype is not None:
@@ -110,7 +115,7 @@ def get_device(spec: str | Device | None = None) -> Device:
     return device
 
 
-def device_of(array) -> Device:
+def device_of(array: Array) -> Device:
     """The Device an array lives on."""
     if isinstance(array, (np.ndarray, np.generic)):
         return CPU
@@ -122,7 +127,7 @@ def device_of(array) -> Device:
     raise DeviceError(f"cannot tell the device of an object of type {type(array).__name__}")
 
 
-def to_numpy(array) -> np.ndarray:
+def to_numpy(array: Array) -> np.ndarray:
     """A host NumPy copy (or view) of any backend's array."""
     if isinstance(array, np.ndarray):
         return array
@@ -136,7 +141,7 @@ def to_numpy(array) -> np.ndarray:
     return np.asarray(array)
 
 
-def resolve_dtype(xp, dtype):
+def resolve_dtype(xp: Any, dtype: Any) -> Any:
     """A dtype name, NumPy dtype or namespace dtype as the namespace's dtype object."""
     if xp is np:
         return np.dtype(dtype)
@@ -145,7 +150,7 @@ def resolve_dtype(xp, dtype):
     return dtype
 
 
-def dtype_name(dtype) -> str:
+def dtype_name(dtype: Any) -> str:
     """'float32' for a dtype of any namespace, or for the name itself."""
     try:
         return np.dtype(dtype).name
@@ -153,13 +158,15 @@ def dtype_name(dtype) -> str:
         return np.dtype(getattr(dtype, "_np_dtype", str(dtype))).name
 
 
-def is_floating(xp, dtype) -> bool:
+def is_floating(xp: Any, dtype: Any) -> bool:
+    """Whether `dtype` is a real floating dtype of namespace `xp` (what can carry a gradient)."""
     if xp is np:
         return dtype.kind == "f"
     return xp.isdtype(dtype, "real floating")
 
 
-def pad(xp, x, pad_width, value=0.0):
+def pad(xp: Any, x: Array, pad_width: Sequence[tuple[int, int]],
+        value: float = 0.0) -> Array:
     """Constant padding; `pad_width` is ((before, after), ...) per axis."""
     if xp is np:
         return np.pad(x, pad_width, mode="constant", constant_values=value)
@@ -173,13 +180,13 @@ def pad(xp, x, pad_width, value=0.0):
     return out
 
 
-def is_basic_index(index) -> bool:
+def is_basic_index(index: Any) -> bool:
     """Only ints, slices, None and ... (no arrays): NumPy's basic indexing."""
     parts = index if isinstance(index, tuple) else (index,)
     return all(part is None or part is Ellipsis or isinstance(part, (int, slice)) for part in parts)
 
 
-def is_mask(xp, index) -> bool:
+def is_mask(xp: Any, index: Any) -> bool:
     """Whether `index` is a boolean array of namespace `xp`."""
     dtype = getattr(index, "dtype", None)
     if dtype is None or isinstance(index, (np.ndarray, np.generic)) and xp is not np:
@@ -187,7 +194,7 @@ def is_mask(xp, index) -> bool:
     return dtype == np.bool_ if xp is np else xp.isdtype(dtype, "bool")
 
 
-def scatter_add(xp, shape, index, values):
+def scatter_add(xp: Any, shape: tuple[int, ...], index: Any, values: Array) -> Array:
     """zeros(shape) with `values` added at `index` (repeated fancy indices accumulate)."""
     out = xp.zeros(shape, dtype=values.dtype, device=values.device)
     if is_basic_index(index):
@@ -213,6 +220,11 @@ def scatter_add(xp, shape, index, values):
     return out
 
 
-def random_generator(seed=None):
-    """A seeded NumPy generator: random numbers are drawn on the host, then moved to the device."""
+def random_generator(seed: int | None = None) -> np.random.Generator:
+    """A seeded NumPy generator: random numbers are drawn on the host, then moved to the device.
+    No seed: the default generator (`gg.manual_seed`)."""
+    if seed is None:
+        from ..config import default_generator
+
+        return default_generator()
     return np.random.default_rng(seed)

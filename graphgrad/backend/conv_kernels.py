@@ -16,9 +16,12 @@ NumPy fast paths (floating point, chunks of images on every core): `conv_numpy`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from . import Array
 from .conv_numpy import (
     _conv_forward_grid,
     _conv_forward_per_image,
@@ -49,7 +52,7 @@ def _ascontiguous(xp, a):
     return a  # array-API namespaces decide their own layout; reshape copies when needed
 
 
-def conv_forward(xp, x, w, geometry: WindowGeometry, groups: int = 1):
+def conv_forward(xp: Any, x: Array, w: Array, geometry: WindowGeometry, groups: int = 1) -> Array:
     """Cross-correlation of x (N, C, *in) with w (O, C/G, *kernel): (N, O, *out)."""
     if _per_image_pays(x, geometry):
         if _grid_pays(geometry):
@@ -58,7 +61,8 @@ def conv_forward(xp, x, w, geometry: WindowGeometry, groups: int = 1):
     return _conv_forward_generic(xp, x, w, geometry, groups)
 
 
-def conv_input_grad(xp, y, w, geometry: WindowGeometry, groups: int = 1):
+def conv_input_grad(xp: Any, y: Array, w: Array, geometry: WindowGeometry,
+                    groups: int = 1) -> Array:
     """Adjoint of `conv_forward` in x: y (N, O, *out) -> (N, C, *in) (= transposed conv)."""
     path = _input_grad_path(y, w, geometry, groups)
     if path == "offsets":
@@ -68,7 +72,8 @@ def conv_input_grad(xp, y, w, geometry: WindowGeometry, groups: int = 1):
     return _conv_input_grad_generic(xp, y, w, geometry, groups)
 
 
-def conv_weight_grad(xp, x, y, geometry: WindowGeometry, groups: int = 1):
+def conv_weight_grad(xp: Any, x: Array, y: Array, geometry: WindowGeometry,
+                     groups: int = 1) -> Array:
     """Adjoint of `conv_forward` in w: x (N, C, *in), y (N, O, *out) -> (O, C/G, *kernel)."""
     if groups == 1 and _per_image_pays(x, geometry):
         return _conv_weight_grad_per_image(x, y, geometry)
@@ -120,8 +125,9 @@ def _conv_weight_grad_generic(xp, x, y, geometry: WindowGeometry, groups: int):
 # --------------------------------------------------------------------------------------------
 
 
-def reference_conv(x: np.ndarray, w: np.ndarray, b=None, stride=1, padding=0, dilation=1,
-                   groups: int = 1) -> np.ndarray:
+def reference_conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
+                   stride: int | Sequence[int] = 1, padding: int | Sequence[int] = 0,
+                   dilation: int | Sequence[int] = 1, groups: int = 1) -> np.ndarray:
     """Cross-correlation by the textbook definition, one output element at a time (slow).
 
     x: (N, C, *spatial), w: (O, C // groups, *kernel). Written independently of `unfold`/`fold`
@@ -153,7 +159,8 @@ def reference_conv(x: np.ndarray, w: np.ndarray, b=None, stride=1, padding=0, di
     return out
 
 
-def im2col_bytes(x_shape, w_shape, geometry: WindowGeometry, itemsize: int) -> int:
+def im2col_bytes(x_shape: Sequence[int], w_shape: Sequence[int], geometry: WindowGeometry,
+                 itemsize: int) -> int:
     """Size of the (C*K, N*L) window matrix a conv of this geometry needs, in bytes."""
     n, c = x_shape[0], x_shape[1]
     return n * c * math.prod(geometry.kernel) * math.prod(geometry.out_size) * itemsize

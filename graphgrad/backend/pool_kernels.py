@@ -14,9 +14,11 @@ each input element receives at most one value, so both write into strided views 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
+from . import Array
 from .window_arrays import (
     Pairs,
     WindowGeometry,
@@ -70,7 +72,7 @@ def _add_into(xp, target, index, value):
         target[index] = target[index] + value
 
 
-def window_sum(xp, x, geometry: WindowGeometry):
+def window_sum(xp: Any, x: Array, geometry: WindowGeometry) -> Array:
     """Sum of each window (zero padding): (N, C, *in) -> (N, C, *out)."""
     xp_ = pad_spatial(xp, x, geometry.padding)
     out = None
@@ -83,7 +85,7 @@ def window_sum(xp, x, geometry: WindowGeometry):
     return out
 
 
-def window_spread(xp, y, geometry: WindowGeometry):
+def window_spread(xp: Any, y: Array, geometry: WindowGeometry) -> Array:
     """Adjoint of `window_sum`: every output value added to all positions of its window."""
     target, write = _scatter_target(xp, y, geometry)
     for offset in _offsets(geometry.kernel):
@@ -95,7 +97,7 @@ def window_spread(xp, y, geometry: WindowGeometry):
     return crop_spatial(target, geometry.padding)
 
 
-def pad_spatial_value(xp, x, padding: Pairs, value: float):
+def pad_spatial_value(xp: Any, x: Array, padding: Pairs, value: float) -> Array:
     """Constant padding of the trailing axes with `value` (-inf for max pooling)."""
     if not any(lo or hi for lo, hi in padding):
         return x
@@ -111,7 +113,7 @@ def pad_spatial_value(xp, x, padding: Pairs, value: float):
     return out
 
 
-def window_max(xp, x, geometry: WindowGeometry):
+def window_max(xp: Any, x: Array, geometry: WindowGeometry) -> Array:
     """Largest element of each window; padding never wins (it is -inf)."""
     xp_ = pad_spatial_value(xp, x, geometry.padding, -math.inf)
     out = None
@@ -144,7 +146,7 @@ def _winners(xp, x, out, geometry: WindowGeometry):
     return masks, count
 
 
-def max_route(xp, g, x, out, geometry: WindowGeometry):
+def max_route(xp: Any, g: Array, x: Array, out: Array, geometry: WindowGeometry) -> Array:
     """Gradient of window_max: each window's g goes to its winners (tied winners share it)."""
     masks, count = _winners(xp, x, out, geometry)
     share = g / count
@@ -158,7 +160,7 @@ def max_route(xp, g, x, out, geometry: WindowGeometry):
     return crop_spatial(target, geometry.padding)
 
 
-def max_gather(xp, z, x, out, geometry: WindowGeometry):
+def max_gather(xp: Any, z: Array, x: Array, out: Array, geometry: WindowGeometry) -> Array:
     """Adjoint of `max_route` in g: each window's winners' z, averaged over the winners."""
     masks, count = _winners(xp, x, out, geometry)
     zp = pad_spatial(xp, z, geometry.padding)
@@ -170,7 +172,7 @@ def max_gather(xp, z, x, out, geometry: WindowGeometry):
     return total / count
 
 
-def max_indices(xp, x, geometry: WindowGeometry):
+def max_indices(xp: Any, x: Array, geometry: WindowGeometry) -> Array:
     """Flat index (into the unpadded spatial axes) of each window's first largest element.
 
     These are the "switches" of a deconvnet (PyTorch's return_indices convention).

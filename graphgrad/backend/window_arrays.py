@@ -25,11 +25,12 @@ import math
 import threading
 import weakref
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..errors import ShapeError
+from . import Array
 
 Pairs = tuple[tuple[int, int], ...]
 
@@ -39,7 +40,8 @@ Pairs = tuple[tuple[int, int], ...]
 # --------------------------------------------------------------------------------------------
 
 
-def normalize_tuple(value, ndim: int, name: str, op: str, minimum: int = 1) -> tuple[int, ...]:
+def normalize_tuple(value: int | Sequence[int], ndim: int, name: str, op: str,
+                    minimum: int = 1) -> tuple[int, ...]:
     """An int or a sequence of `ndim` ints as a tuple, each at least `minimum`."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         values = (int(value),) * ndim
@@ -61,8 +63,9 @@ def normalize_tuple(value, ndim: int, name: str, op: str, minimum: int = 1) -> t
     return values
 
 
-def normalize_padding(padding, ndim: int, kernel: Sequence[int], dilation: Sequence[int],
-                      stride: Sequence[int], op: str) -> Pairs:
+def normalize_padding(padding: int | str | Sequence[int | Sequence[int]], ndim: int,
+                      kernel: Sequence[int], dilation: Sequence[int], stride: Sequence[int],
+                      op: str) -> Pairs:
     """Padding as ((lo, hi), ...) per spatial axis.
 
     Accepts an int, one int per axis, one (lo, hi) pair per axis, `"valid"` (no padding) or `"same"`
@@ -128,8 +131,10 @@ class WindowGeometry(NamedTuple):
     exact: tuple[bool, ...]
 
 
-def window_geometry(op: str, in_size: Sequence[int], kernel_size, stride=1, padding=0,
-                    dilation=1, strict: bool = False) -> WindowGeometry:
+def window_geometry(op: str, in_size: Sequence[int], kernel_size: int | Sequence[int],
+                    stride: int | Sequence[int] = 1,
+                    padding: int | str | Sequence[int | Sequence[int]] = 0,
+                    dilation: int | Sequence[int] = 1, strict: bool = False) -> WindowGeometry:
     """Normalise and check a window geometry; the error names `op` and the numbers."""
     in_size = tuple(int(n) for n in in_size)
     ndim = len(in_size)
@@ -137,6 +142,10 @@ def window_geometry(op: str, in_size: Sequence[int], kernel_size, stride=1, padd
     stride = normalize_tuple(stride, ndim, "stride", op)
     dilation = normalize_tuple(dilation, ndim, "dilation", op)
     pads = normalize_padding(padding, ndim, kernel, dilation, stride, op)
+    for label, sizes in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation),
+                         ("padding", tuple(v for pair in pads for v in pair))):
+        if any(v >= 2**62 for v in sizes):  # NumPy's strides would overflow (OverflowError)
+            raise ShapeError(f"{op}: {label} {sizes} is beyond any array (at most 2**62 - 1)")
     out, exact = [], []
     for axis, (n, k, s, (lo, hi), d) in enumerate(zip(in_size, kernel, stride, pads, dilation)):
         span = d * (k - 1) + 1
@@ -190,7 +199,7 @@ def _empty(xp, shape, like):
     return xp.empty(shape, dtype=like.dtype, device=like.device)
 
 
-def pad_spatial(xp, x, padding: Pairs):
+def pad_spatial(xp: Any, x: Array, padding: Pairs) -> Array:
     """Zero padding of the trailing len(padding) axes (no copy when there is none)."""
     if not any(lo or hi for lo, hi in padding):
         return x
@@ -206,7 +215,7 @@ def pad_spatial(xp, x, padding: Pairs):
     return out
 
 
-def crop_spatial(x, padding: Pairs):
+def crop_spatial(x: Array, padding: Pairs) -> Array:
     """The inverse of `pad_spatial`: a view without the padding."""
     if not any(lo or hi for lo, hi in padding):
         return x
@@ -221,7 +230,8 @@ def crop_spatial(x, padding: Pairs):
 # --------------------------------------------------------------------------------------------
 
 
-def unfold(xp, x, geometry: WindowGeometry, layout: str = "nck", scratch: bool = False):
+def unfold(xp: Any, x: Array, geometry: WindowGeometry, layout: str = "nck",
+           scratch: bool = False) -> Array:
     """All windows of `x` (N, C, *spatial): (N, C, *kernel, *out) or, with layout "ckn",
     (C, *kernel, N, *out). Padding is zeros. Output dtype = input dtype. `scratch=True` (NumPy,
     for callers that drop the result before the next call) copies into the reused scratch buffer."""
@@ -269,7 +279,7 @@ def _unfold_numpy(xp_, geometry: WindowGeometry, layout: str, n: int, c: int,
     return np.ascontiguousarray(view)
 
 
-def fold(xp, cols, geometry: WindowGeometry, layout: str = "nck"):
+def fold(xp: Any, cols: Array, geometry: WindowGeometry, layout: str = "nck") -> Array:
     """Adjoint of `unfold`: add every window back into a zero (N, C, *in_size) array.
 
     `cols` is (N, C, *kernel, *out) ("nck") or (C, *kernel, N, *out) ("ckn"). Overlapping

@@ -2,8 +2,8 @@
 
 A compiled call is one graph node per returned Tensor that needs a gradient (named
 `compiled:<fn>`); its VJP runs the generated backward. Under `create_graph=True` (grad of grad)
-the VJP re-runs the function eagerly on the same inputs and differentiates that graph, so second
-derivatives match eager mode.
+the VJP is itself a compiled function (`<fn>_vjp`, traced on demand and cached per entry), so its
+results are compiled nodes whose own VJP is generated code again, at any order.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from ..errors import creation_site
 from ..ops.structural import sum_to
 from . import codegen
 from .codegen import Emitter, Graph, identifier
+from .expansion import CompiledRegion
 from .trace import Trace, _install, _tracing, flatten, run_trace, unflatten
 
 _ARITH = (ArithmeticError, ValueError)
@@ -96,6 +97,7 @@ class Entry:
         self.ops: dict[int, Any] = {}
         self.backward: dict[int, Callable] = {}
         self.owner_positions: list[int] = []  # where the traced tensors sit in the call
+        self.vjp_functions: dict[int, CompiledFunction] = {}  # grad of grad, compiled on demand
         self.key: tuple = ()                  # the call signature this entry was traced for
         self._generate(trace)
         self._make_ops()
@@ -107,6 +109,7 @@ class Entry:
                 re.fullmatch(r"[ck]\d+_*", name):
             name = f"fn_{name}"  # never shadow a helper the generated code calls
         graph = Graph(trace.start_seq)
+        self.graph = graph  # (kept: a drawing replays the traced gates, see expansion.py)
         for index, t in enumerate(trace.arg_leaves):
             label = identifier(t.name, f"a{index}")
             while label in graph.inputs.values():
@@ -205,16 +208,20 @@ class Entry:
         self.source = "\n".join(sources)
         codegen.compile_source(self.source, self.namespace, f"<compiled {name}>")
         self.forward = self.namespace[name]
+        self.residual_tensors = versions[0][1][4]  # what CallState.residuals hold, in order
         for k, _, _, _ in versions[0][1][3]:
             self.backward[k] = self.namespace[f"{name}_backward{'' if len(outputs) == 1 else k}"]
         self.float_path = floats
 
     def _make_ops(self) -> None:
+        region = f"compiled:{self.owner.__name__}"
         for k in self.backward:
-            self.ops[k] = primitive(f"compiled:{self.owner.__name__}" + (
-                "" if len(self.trace.outputs) == 1 else f"[{k}]"),
-                forward=self.forward, vjp=functools.partial(_compiled_vjp, self, k),
-                register=False, doc=f"compiled region of {self.owner.__name__}")
+            name = region + ("" if len(self.trace.outputs) == 1 else f"[{k}]")
+            op = primitive(name, forward=self.forward,
+                           vjp=functools.partial(_compiled_vjp, self, k), register=False,
+                           doc=f"compiled region of {self.owner.__name__}")
+            op.composite = CompiledRegion(self, k, region, name)  # a drawing can open it
+            self.ops[k] = op
 
     # ----- running ------------------------------------------------------------------------------
     def make_fast_call(self, args: list, positions: list[int], modules: list) -> None:
@@ -411,21 +418,47 @@ def _compiled_vjp(entry: Entry, k: int, g: Tensor, out: Tensor, *inputs: Tensor,
         grads = entry.backward[k](*call.residuals, g.data)
         device = entry.device
         return tuple(None if grad is None else Tensor._leaf(grad, device) for grad in grads)
-    # grad of grad: differentiate the eager graph of the same call (what gg.compile replaced)
-    args = list(call.args)
-    for position, t in zip(entry.owner_positions, inputs[:entry.n_args]):
-        args[position] = t
-    result = entry.owner.fn(*args, **call.kwargs)
-    outs: list[Tensor] = []
-    flatten(result, outs)
-    found = symbolic_vjp(outs[k], g, {id(t) for t in inputs})
-    return tuple(found.get(id(t)) for t in inputs)
+    # grad of grad: the VJP itself, compiled on demand (traced once per signature, cached), so
+    # its result is a graph of compiled nodes whose own VJP is generated code again
+    vjp = entry.vjp_functions.get(k)
+    if vjp is None:
+        vjp = entry.vjp_functions[k] = CompiledFunction(_vjp_function(entry, k, call))
+    grads = vjp(*inputs[:entry.n_args], g)
+    return tuple(grads)
+
+
+def _vjp_function(entry: Entry, k: int, call: CallState) -> Callable:
+    """`vjp(*tensor_args, g)`: the gradients of output k (seeded with g) for the arguments, then
+    the captured tensors, built eagerly from `fn` by the engine's VJPs; gg.compile traces it.
+    The non-Tensor arguments are this entry's (they are part of its cache key)."""
+    template, kwargs = list(call.args), dict(call.kwargs)
+    for position in entry.owner_positions:  # (keep no tensor of that call alive)
+        template[position] = None
+    owner, captured = entry.owner, list(entry.captured)
+
+    def vjp(*tensors: Tensor):
+        args = list(template)
+        for position, t in zip(entry.owner_positions, tensors):
+            args[position] = t
+        outs: list[Tensor] = []
+        flatten(owner.fn(*args, **kwargs), outs)
+        wrt = list(tensors[:-1]) + captured
+        found = symbolic_vjp(outs[k], tensors[-1], {id(t) for t in wrt})
+        grads = tuple(found.get(id(t)) for t in wrt)
+        for t, grad in zip(wrt, grads):  # the code says dx = ... (made here: safe to name)
+            if grad is not None and grad.name is None and grad.seq > tensors[-1].seq and t.name:
+                grad.name = f"d{t.name}"
+        return grads
+
+    vjp.__wrapped__ = owner.fn  # type: ignore[attr-defined]  # (its modules guard train/eval)
+    vjp.__name__ = f"{owner.__name__}_vjp" + ("" if len(entry.trace.outputs) == 1 else str(k))
+    return vjp
 
 
 class CompiledFunction:
     """`gg.compile(fn)`: `fn` traced per input signature, run as generated code (see module doc)."""
 
-    def __init__(self, fn: Callable):
+    def __init__(self, fn: Callable) -> None:
         self.fn = fn
         self.__name__ = getattr(fn, "__name__", "fn")
         if self.__name__ == "<lambda>":

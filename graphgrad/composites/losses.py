@@ -366,7 +366,11 @@ def multi_margin_loss(input: Tensor, target: TensorLike, p: int = 1, margin: flo
 def _binary_target(op: str, what: str, scores: Tensor, target) -> Tensor:
     """Targets as a constant of the scores' dtype and device, with the same shape."""
     if not isinstance(target, Tensor):
-        target = constant_like(np.asarray(target, dtype=dtype_name(scores.dtype)), scores)
+        try:
+            target = constant_like(np.asarray(target, dtype=dtype_name(scores.dtype)), scores)
+        except OverflowError:  # 2**63 as a target of int64 scores
+            raise ArgumentError(f"{op}: the target {target!r} does not fit the dtype of the "
+                                f"{what}, {scores.dtype}") from None
     if target.shape != scores.shape:
         raise ShapeError(f"{op}: {what} {scores.shape} and targets {target.shape} differ; "
                          "give one target per element")

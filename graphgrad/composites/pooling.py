@@ -87,7 +87,11 @@ avg_pool = composite(
 def _lp_pool_expand(x, *, geometry: WindowGeometry, p: float):
     windows_ = unfold_with(x, geometry=geometry)
     powered = windows_ * windows_ if p == 2 else power(abs_(windows_), p)
-    return power(reduce_sum(powered, axis=_kernel_axes(geometry)), 1.0 / p)
+    total = reduce_sum(powered, axis=_kernel_axes(geometry))
+    # an all-zero window: s^(1/p) has an infinite slope at 0 and 0 * inf = NaN; a "double where"
+    # gives it gradient 0 there, as the fused VJP and PyTorch do
+    positive = total > 0.0
+    return where(positive, power(where(positive, total, 1.0), 1.0 / p), 0.0)
 
 
 def _lp_pool_forward(xp, x, *, geometry: WindowGeometry, p: float):

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,6 +36,11 @@ from graphgrad.data.loader import DataLoader
 from graphgrad.train import History, _as_loader, _default_loss, accuracy, evaluate
 
 from ._session import WorkerError, ray_session
+
+if TYPE_CHECKING:
+    from graphgrad.nn.module import Module
+    from graphgrad.optim.optimizer import Optimizer
+    from graphgrad.optim.schedules import Schedule
 
 __all__ = ["StepTimings", "fit", "get_rank"]
 
@@ -150,7 +156,9 @@ class _Replica:
         return _fingerprint(self.optimizer.parameters)
 
 
-def forward_backward(model, optimizer, shard, loss_fn, accuracy_fn) -> tuple[float, float]:
+def forward_backward(model: Module, optimizer: Optimizer, shard: Sequence[np.ndarray],
+                     loss_fn: Callable[..., Tensor],
+                     accuracy_fn: Callable[..., float] | None) -> tuple[float, float]:
     """The step a worker runs on its shard: forward, loss, backward (no optimizer step).
 
     Returns (mean loss, number correct). This is the seam for other step functions (a compiled
@@ -325,8 +333,8 @@ def _check_options(workers, restarts, checkpoint, timeout) -> None:
 
 
 def fit(
-    model,
-    optimizer,
+    model: Module,
+    optimizer: Optimizer,
     train: DataLoader | Sequence[np.ndarray],
     *,
     epochs: int,
@@ -336,7 +344,7 @@ def fit(
     val: Sequence[np.ndarray] | None = None,
     batch_size: int = 64,
     seed: int | None = 0,
-    schedule=None,
+    schedule: Schedule | None = None,
     accuracy_fn: Callable | None = accuracy,
     progress: bool = True,
     callback: Callable[[int, History], None] | None = None,

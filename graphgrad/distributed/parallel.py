@@ -8,6 +8,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
+from graphgrad.data.loader import DataLoader
 from graphgrad.train import History
 
 from ._session import WorkerError, ray_session
@@ -37,7 +40,7 @@ def _seeds(seed, count: int) -> list:
 
 def fit_many(
     runs: Sequence[tuple],
-    train,
+    train: DataLoader | Sequence[np.ndarray],
     *,
     epochs: int,
     workers: int = 2,

@@ -16,10 +16,11 @@ Layers are found in the graph the forward pass builds, never by patching the mod
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from .. import config
 from .._tensor import Tensor
@@ -30,6 +31,19 @@ from ..train import probabilities
 
 class ModelError(GraphgradError, ValueError):
     """A model, input or layer name the inspection functions cannot use."""
+
+
+# The annotations every technique shares (why: one spelling of "what counts as a model" for help(),
+# the API reference and mypy). An `nn.Module` is a Callable[[Tensor], Tensor] too.
+Model = Callable[[Tensor], Tensor]
+# an input image (C, H, W) or batch (N, C, H, W): a Tensor or anything np.asarray reads
+Images = Tensor | npt.ArrayLike
+# a layer: a module path ("conv1"), an op selector ("relu:1") or a callable x -> Tensor
+Layer = str | Callable[[Tensor], Tensor]
+# the class per image: one int for all, one int per image, or None (the predicted class)
+Target = int | Sequence[int] | np.ndarray | None
+# a unit of a layer: an index into one image's activations (a channel index: the whole map)
+Unit = int | Sequence[int] | None
 
 
 # ----- arrays in, arrays out ------------------------------------------------------------------
@@ -153,7 +167,7 @@ class Traced(NamedTuple):
     nodes: list[Tensor]
 
 
-def run_traced(model, x: np.ndarray, requires_grad: bool = True) -> Traced:
+def run_traced(model: Model, x: np.ndarray, requires_grad: bool = True) -> Traced:
     """Run the model once on a fresh input leaf and collect the graph it built."""
     leaf = Tensor(x, requires_grad=requires_grad)
     out = call(model, leaf)

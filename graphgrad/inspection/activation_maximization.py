@@ -12,12 +12,14 @@ every few updates, and clip the pixels with small values or small contributions 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from ._backprop import backprop_to_input
-from ._model import ModelError, gaussian_blur, input_dtype
+from ._model import Images, Layer, Model, ModelError, Unit, gaussian_blur, input_dtype
 
 
 class Visualization(NamedTuple):
@@ -67,10 +69,12 @@ def _clip_below(images: np.ndarray, values: np.ndarray, percentile: float) -> np
     return images * keep[:, None, :, :]
 
 
-def class_model(model, target=0, *, layer=None, unit=None, shape=None, init="zeros",
+def class_model(model: Model, target: int | Sequence[int] = 0, *, layer: Layer | None = None,
+                unit: Unit = None, shape: tuple[int, ...] | None = None,
+                init: str | Images = "zeros",
                 steps: int = 200, lr: float = 1.0, l2: float = 0.01, blur_every: int = 0,
                 blur_sigma: float = 0.5, clip_norm: float = 0.0, clip_contribution: float = 0.0,
-                seed: int = 0, dtype=None) -> Visualization:
+                seed: int = 0, dtype: npt.DTypeLike | None = None) -> Visualization:
     """Gradient ascent on the input to maximise a class score (or one unit) minus l2 * ||I||^2.
 
     - `target`: a class or a list of classes (one image each, optimised together); with
@@ -93,7 +97,7 @@ def class_model(model, target=0, *, layer=None, unit=None, shape=None, init="zer
         targets = np.atleast_1d(np.asarray(target))
         count = len(targets)
     else:
-        targets, count = None, 1 if np.ndim(init) != 4 else len(init)
+        targets, count = None, 1 if np.ndim(init) != 4 else np.shape(init)[0]
     images = _initial(init, count, shape, seed, _dtype(model, init, dtype))
     history = np.empty((steps, count))
     for step in range(steps):

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._backprop import backprop_to_input
-from ._model import ModelError, as_batch, scores, softmax, targets_for
+from ._model import Images, Model, ModelError, Target, as_batch, scores, softmax, targets_for
 
 
 class AttackResult(NamedTuple):
@@ -80,7 +80,7 @@ def _norms(delta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.linalg.norm(flat, axis=1), np.abs(flat).max(axis=1)
 
 
-def loss_gradient(model, x, y) -> np.ndarray:
+def loss_gradient(model: Model, x: Images, y: Target) -> np.ndarray:
     """d CE(f(x), y) / dx for a batch (N, C, H, W): the direction that raises the loss of y."""
     batch, _ = as_batch(x)
     labels = _labels(y, len(batch), "y")
@@ -88,7 +88,7 @@ def loss_gradient(model, x, y) -> np.ndarray:
     return gradient
 
 
-def fgsm(model, x, y, eps: float = 0.25) -> AttackResult:
+def fgsm(model: Model, x: Images, y: Target, eps: float = 0.25) -> AttackResult:
     """Fast gradient sign method: x + eps * sign(dCE(f(x), y)/dx) for each image (N, C, H, W)."""
     if not eps > 0:
         raise ModelError(f"fgsm: eps must be positive, got {eps!r}")
@@ -105,7 +105,8 @@ def fgsm(model, x, y, eps: float = 0.25) -> AttackResult:
                         before[rows, labels], after[rows, labels], before.argmax(axis=1) == labels)
 
 
-def targeted_perturbation(model, x, target, *, steps: int = 60, lr: float = 0.05,
+def targeted_perturbation(model: Model, x: Images, target: Target, *, steps: int = 60,
+                          lr: float = 0.05,
                           penalty: float = 1.0, search_steps: int = 6,
                           line_search_steps: int = 12) -> AttackResult:
     """The smallest dx (L2) found that makes the model predict `target` for each image.

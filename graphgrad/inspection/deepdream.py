@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._backprop import backprop_to_input, energy_seed
-from ._model import ModelError, as_batch, unbatch
+from ._model import Images, Layer, Model, ModelError, as_batch, unbatch
 
 
 class Dream(NamedTuple):
@@ -24,7 +24,8 @@ class Dream(NamedTuple):
     energy: np.ndarray
 
 
-def deep_dream(model, x, layer, *, steps: int = 20, lr: float = 0.05, jitter: int = 0,
+def deep_dream(model: Model, x: Images, layer: Layer, *, steps: int = 20, lr: float = 0.05,
+               jitter: int = 0,
                seed: int = 0) -> Dream:
     """Amplify whatever `layer` (module path, op selector or callable) sees in x."""
     if steps < 1 or lr <= 0 or jitter < 0:

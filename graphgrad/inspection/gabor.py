@@ -22,9 +22,11 @@ derivative), so the fit is ordinary backpropagation.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from .. import autodiff
 from .._tensor import Tensor
@@ -52,7 +54,7 @@ def _formula(ops, xs, ys, alpha, beta_x, beta_y, f, phi, x0, y0, tau):
     return alpha * ops.exp(-(beta_x * xr * xr) - beta_y * yr * yr) * ops.cos(f * xr + phi)
 
 
-def grid(size) -> tuple[np.ndarray, np.ndarray]:
+def grid(size: int | tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """(x, y) pixel coordinates of a kernel of `size` (int or (H, W)), 0 at the centre."""
     h, w = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
     if h < 1 or w < 1:
@@ -61,14 +63,17 @@ def grid(size) -> tuple[np.ndarray, np.ndarray]:
     return xs, ys
 
 
-def gabor(size, alpha: float = 1.0, beta_x: float = 0.1, beta_y: float = 0.1, f: float = 1.0,
+def gabor(size: int | tuple[int, int], alpha: float = 1.0, beta_x: float = 0.1,
+          beta_y: float = 0.1, f: float = 1.0,
           phi: float = 0.0, x0: float = 0.0, y0: float = 0.0, tau: float = 0.0) -> np.ndarray:
     """The Gabor kernel (H, W) for one set of parameters (see the module docstring)."""
     xs, ys = grid(size)
     return _formula(_NumpyOps, xs, ys, alpha, beta_x, beta_y, f, phi, x0, y0, tau)
 
 
-def gabor_bank(size, orientations: int = 8, frequencies=(0.8, 1.6), phases=(0.0, math.pi / 2),
+def gabor_bank(size: int | tuple[int, int], orientations: int = 8,
+               frequencies: Sequence[float] = (0.8, 1.6),
+               phases: Sequence[float] = (0.0, math.pi / 2),
                sigma: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(kernels (K, H, W), parameters (K, 8) in `PARAMS` order) for every orientation (tau in
     [0, pi)), frequency and phase; a round envelope of width `sigma` (default: size / 4)."""
@@ -81,7 +86,7 @@ def gabor_bank(size, orientations: int = 8, frequencies=(0.8, 1.6), phases=(0.0,
     return np.stack([gabor(size, *row) for row in table]), table
 
 
-def canonical(params) -> np.ndarray:
+def canonical(params: npt.ArrayLike) -> np.ndarray:
     """The same Gabor with alpha >= 0, f >= 0, tau in [0, pi), phi in (-pi, pi].
 
     (alpha, phi) ~ (-alpha, phi + pi); (f, phi) ~ (-f, -phi); (tau, phi) ~ (tau + pi, -phi)."""
@@ -123,8 +128,9 @@ def _starts(kernels: np.ndarray, orientations: int, frequencies, phases) -> np.n
     return table
 
 
-def fit_gabor(kernels, *, steps: int = 400, lr: float = 0.05, orientations: int = 4,
-              frequencies=(0.6, 1.2, 2.0), phases=(0.0, math.pi / 2, math.pi, -math.pi / 2)
+def fit_gabor(kernels: Tensor | npt.ArrayLike, *, steps: int = 400, lr: float = 0.05,
+              orientations: int = 4, frequencies: Sequence[float] = (0.6, 1.2, 2.0),
+              phases: Sequence[float] = (0.0, math.pi / 2, math.pi, -math.pi / 2)
               ) -> GaborFit:
     """Fit the eight Gabor parameters to each kernel (H, W) or stack (K, H, W) by gradient descent.
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._backprop import backprop_to_input
-from ._model import as_batch, unbatch
+from ._model import Images, Layer, Model, Target, Unit, as_batch, unbatch
 
 
 def _run(model, x, target, layer, unit, rule) -> np.ndarray:
@@ -32,19 +32,22 @@ def _run(model, x, target, layer, unit, rule) -> np.ndarray:
     return unbatch(gradient, single)
 
 
-def guided_backprop(model, x, target=None, *, layer=None, unit=None) -> np.ndarray:
+def guided_backprop(model: Model, x: Images, target: Target = None, *, layer: Layer | None = None,
+                    unit: Unit = None) -> np.ndarray:
     """Guided backpropagation to the input (same shape as x): only positive signal that passes
     through active units flows back, giving sharp, edge-like reconstructions."""
     return _run(model, x, target, layer, unit, "guided")
 
 
-def deconvnet(model, x, target=None, *, layer=None, unit=None) -> np.ndarray:
+def deconvnet(model: Model, x: Images, target: Target = None, *, layer: Layer | None = None,
+              unit: Unit = None) -> np.ndarray:
     """Zeiler & Fergus's deconvnet reconstruction (same shape as x): unpool with the max-pool
     switches, rectify the backward signal, filter with the transposed kernels."""
     return _run(model, x, target, layer, unit, "deconvnet")
 
 
-def backprop_variants(model, x, target=None, *, layer=None, unit=None) -> dict[str, np.ndarray]:
+def backprop_variants(model: Model, x: Images, target: Target = None, *,
+                      layer: Layer | None = None, unit: Unit = None) -> dict[str, np.ndarray]:
     """{'gradient', 'deconvnet', 'guided'}: the three reconstructions of the same objective."""
     return {rule: _run(model, x, target, layer, unit, rule)
             for rule in ("gradient", "deconvnet", "guided")}

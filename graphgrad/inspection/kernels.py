@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
-from ._model import ModelError, as_batch, inspecting, layer_output, run_traced, unbatch
+from ._model import (Images, Layer, Model, ModelError, as_batch, inspecting, layer_output,
+                     run_traced, unbatch)
 
 
-def first_layer_kernels(model, x=None) -> np.ndarray:
+def first_layer_kernels(model: Model, x: Images | None = None) -> np.ndarray:
     """Weights (O, C, kh, kw) of the first convolution the input goes through.
 
     For an `nn.Module` without `x`: its first 4-d parameter. Otherwise (a plain function, or to be
@@ -38,7 +39,7 @@ def first_layer_kernels(model, x=None) -> np.ndarray:
     raise ModelError("first_layer_kernels: the graph built on x has no convolution")
 
 
-def feature_maps(model, x, layer) -> np.ndarray:
+def feature_maps(model: Model, x: Images, layer: Layer) -> np.ndarray:
     """The activations of `layer` for x: (C, H, W) for one image, (N, C, H, W) for a batch.
 
     `layer`: a module path ("conv1", "relu2"), an op selector ("relu:1") or a callable
@@ -50,7 +51,7 @@ def feature_maps(model, x, layer) -> np.ndarray:
     return unbatch(value.numpy(), single)
 
 
-def kernel_correlation(weight) -> np.ndarray:
+def kernel_correlation(weight: Images) -> np.ndarray:
     """Pearson correlation (O, O) between the O flattened kernels of a conv weight (O, C, kh, kw).
 
     A constant kernel has no defined correlation: its row and column are NaN.

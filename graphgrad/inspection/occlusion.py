@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._model import ModelError, as_batch, scores, softmax, targets_for, unbatch
+from ._model import (Images, Model, ModelError, Target, as_batch, scores, softmax, targets_for,
+                     unbatch)
 
 
 def occluder_positions(size: int, stride: int) -> np.ndarray:
@@ -25,7 +26,8 @@ def _check(name: str, value, limit: int) -> int:
     return int(value)
 
 
-def occlusion_map(model, x, target=None, *, patch: int = 3, stride: int = 1, fill="mean",
+def occlusion_map(model: Model, x: Images, target: Target = None, *, patch: int = 3,
+                  stride: int = 1, fill: float | str = "mean",
                   batch_size: int = 512) -> np.ndarray:
     """Probability of `target` with a patch x patch occluder centred on each grid position.
 

@@ -9,16 +9,26 @@ this works on headless machines and never changes the backend a notebook chose.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from .._tensor import Tensor
 from ..atomic import atomic_write
 
+if TYPE_CHECKING:  # annotations only: matplotlib loads when a figure is drawn
+    from matplotlib.figure import Figure
+
+    from .adversarial import AttackResult
+    from .gabor import GaborFit
+    from .receptive_geometry import ReceptiveField
+
 
 # ----- figure plumbing ----------------------------------------------------------------------------
-def figure(width: float, height: float):
+def figure(width: float, height: float) -> Figure:
     """A matplotlib Figure on an Agg canvas (no pyplot, no global backend switch)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -28,7 +38,7 @@ def figure(width: float, height: float):
     return fig
 
 
-def finish(fig, path, dpi: int = 110):
+def finish(fig: Figure, path: str | Path | None, dpi: int = 110) -> Figure | Path:
     """Return the figure, or write it atomically to `path` (PNG) and return the Path."""
     if path is None:
         return fig
@@ -75,7 +85,8 @@ def _show(ax, image, cmap="gray", symmetric=False, title=None, **kwargs):
 
 
 # ----- kernels and activations --------------------------------------------------------------------
-def plot_kernels(weight, path=None, title: str = "first-layer kernels", cols: int = 8):
+def plot_kernels(weight: Tensor | npt.ArrayLike, path: str | Path | None = None,
+                 title: str = "first-layer kernels", cols: int = 8) -> Figure | Path:
     """A grid of kernels (O, C, kh, kw): gray (C = 1, white positive), colour (C = 3), else the
     channel mean; each kernel scaled symmetrically around 0."""
     w = _array(weight)
@@ -92,7 +103,9 @@ def plot_kernels(weight, path=None, title: str = "first-layer kernels", cols: in
     return finish(fig, path)
 
 
-def plot_feature_maps(maps, path=None, image=None, title: str = "feature maps", cols: int = 8):
+def plot_feature_maps(maps: Tensor | npt.ArrayLike, path: str | Path | None = None,
+                      image: Tensor | npt.ArrayLike | None = None, title: str = "feature maps",
+                      cols: int = 8) -> Figure | Path:
     """The maps (C, H, W) of one layer for one input (shown first when given)."""
     maps = _array(maps)
     if maps.ndim != 3:
@@ -111,7 +124,8 @@ def plot_feature_maps(maps, path=None, image=None, title: str = "feature maps", 
     return finish(fig, path)
 
 
-def plot_correlation(corr, path=None, title: str = "kernel correlation"):
+def plot_correlation(corr: npt.ArrayLike, path: str | Path | None = None,
+                     title: str = "kernel correlation") -> Figure | Path:
     """The (O, O) correlation matrix, -1 (blue) to 1 (red), with the mean |off-diagonal|."""
     from .kernels import mean_abs_off_diagonal
 
@@ -127,8 +141,10 @@ def plot_correlation(corr, path=None, title: str = "kernel correlation"):
 
 
 # ----- maps over images ---------------------------------------------------------------------------
-def plot_heatmaps(images, maps, path=None, titles=None, title: str = "", cmap: str = "hot",
-                  stride: int = 1, map_label: str = "", symmetric: bool = False):
+def plot_heatmaps(images: Tensor | npt.ArrayLike, maps: Tensor | npt.ArrayLike,
+                  path: str | Path | None = None, titles: Sequence[str] | None = None,
+                  title: str = "", cmap: str = "hot", stride: int = 1, map_label: str = "",
+                  symmetric: bool = False) -> Figure | Path:
     """Each image (N, C, H, W) beside its map (N, h, w): saliency, occlusion, ...
 
     A map coarser than the image (occlusion with stride > 1) is drawn with cell (r, c) centred on
@@ -157,8 +173,11 @@ def plot_heatmaps(images, maps, path=None, titles=None, title: str = "", cmap: s
     return finish(fig, path)
 
 
-def plot_images(images, path=None, titles=None, title: str = "", cols: int = 10,
-                cmap: str = "gray", symmetric: bool = False, row_labels=None, row_cmaps=None):
+def plot_images(images: Tensor | npt.ArrayLike, path: str | Path | None = None,
+                titles: Sequence[str] | None = None, title: str = "", cols: int = 10,
+                cmap: str = "gray", symmetric: bool = False,
+                row_labels: Sequence[str] | None = None,
+                row_cmaps: Sequence[str | None] | None = None) -> Figure | Path:
     """A grid of images (N, C, H, W) or (N, H, W), each scaled on its own (`symmetric`: around
     0). `row_cmaps`: one colour map per row (None: `cmap`); gray rows are never symmetric."""
     images = _array(images)
@@ -183,8 +202,9 @@ def plot_images(images, path=None, titles=None, title: str = "", cols: int = 10,
     return finish(fig, path)
 
 
-def plot_adversarial(original, result, labels, path=None, title: str = "", names=None,
-                     count: int = 6):
+def plot_adversarial(original: Tensor | npt.ArrayLike, result: AttackResult,
+                     labels: npt.ArrayLike, path: str | Path | None = None, title: str = "",
+                     names: Sequence[str] | None = None, count: int = 6) -> Figure | Path:
     """Rows: original (with its true-class probability), perturbation, adversarial (prediction
     and probability), for the first `count` images of an `AttackResult`."""
     original = _array(original)
@@ -213,8 +233,9 @@ def plot_adversarial(original, result, labels, path=None, title: str = "", names
 
 
 # ----- global view --------------------------------------------------------------------------------
-def plot_tsne(embedding, labels, path=None, images=None, thumbnails: int = 60,
-              title: str = "t-SNE of CNN codes", seed: int = 0):
+def plot_tsne(embedding: npt.ArrayLike, labels: npt.ArrayLike, path: str | Path | None = None,
+              images: Tensor | npt.ArrayLike | None = None, thumbnails: int = 60,
+              title: str = "t-SNE of CNN codes", seed: int = 0) -> Figure | Path:
     """2-d embedding coloured by class, with small thumbnails of some images at their points."""
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
@@ -243,8 +264,10 @@ def plot_tsne(embedding, labels, path=None, images=None, thumbnails: int = 60,
     return finish(fig, path)
 
 
-def plot_neighbours(images, queries, neighbours, path=None, labels=None,
-                    title: str = "nearest neighbours in code space"):
+def plot_neighbours(images: Tensor | npt.ArrayLike, queries: npt.ArrayLike,
+                    neighbours: npt.ArrayLike, path: str | Path | None = None,
+                    labels: Sequence[object] | np.ndarray | None = None,
+                    title: str = "nearest neighbours in code space") -> Figure | Path:
     """Each query image (first column) followed by its nearest neighbours (one row per query)."""
     images = _array(images)
     queries, neighbours = np.asarray(queries), np.asarray(neighbours)
@@ -264,8 +287,10 @@ def plot_neighbours(images, queries, neighbours, path=None, labels=None,
 
 
 # ----- kernels as functions -----------------------------------------------------------------------
-def plot_gabor_fit(kernels, fit, path=None, title: str = "Gabor fits of first-layer kernels",
-                   count: int = 8):
+def plot_gabor_fit(kernels: Tensor | npt.ArrayLike, fit: GaborFit,
+                   path: str | Path | None = None,
+                   title: str = "Gabor fits of first-layer kernels",
+                   count: int = 8) -> Figure | Path:
     """Rows: kernels, their fitted Gabor functions, and the residuals, with the fit error."""
     kernels = _array(kernels)
     count = min(count, len(kernels))
@@ -285,7 +310,9 @@ def plot_gabor_fit(kernels, fit, path=None, title: str = "Gabor fits of first-la
     return finish(fig, path)
 
 
-def plot_separable(errors, accuracies=None, path=None, title: str = "separable approximation"):
+def plot_separable(errors: npt.ArrayLike, accuracies: dict[int, float] | None = None,
+                   path: str | Path | None = None,
+                   title: str = "separable approximation") -> Figure | Path:
     """Relative weight error per rank and, when given, the accuracy per rank."""
     errors = np.asarray(errors)
     ranks = np.arange(1, len(errors) + 1)
@@ -306,8 +333,10 @@ def plot_separable(errors, accuracies=None, path=None, title: str = "separable a
     return finish(fig, path)
 
 
-def plot_receptive_fields(curves: dict, path=None, image=None, fields=None,
-                          title: str = "receptive field size"):
+def plot_receptive_fields(curves: Mapping[str, Sequence[int]], path: str | Path | None = None,
+                          image: npt.ArrayLike | None = None,
+                          fields: dict[str, ReceptiveField] | None = None,
+                          title: str = "receptive field size") -> Figure | Path:
     """Receptive field size per depth for each named stack (dict name -> list of sizes), and,
     when given, squares of `fields` (name -> ReceptiveField) drawn on an input image."""
     from matplotlib.patches import Rectangle
@@ -320,7 +349,7 @@ def plot_receptive_fields(curves: dict, path=None, image=None, fields=None,
     axes[0].set(xlabel="layers", ylabel="receptive field (pixels)", title=title, yscale="log")
     axes[0].grid(alpha=0.3, which="both")
     axes[0].legend(fontsize=8)
-    if panels == 2:
+    if panels == 2 and fields:  # (panels == 2 already means fields were given)
         ax = axes[1]
         _show(ax, image, title="fields of the centre unit")
         height, width = np.asarray(image).shape[-2:]
@@ -337,7 +366,9 @@ def plot_receptive_fields(curves: dict, path=None, image=None, fields=None,
     return finish(fig, path)
 
 
-def plot_conv_matrix(matrix, path=None, kernel=None, title: str = "conv2d as a matrix"):
+def plot_conv_matrix(matrix: npt.ArrayLike, path: str | Path | None = None,
+                     kernel: npt.ArrayLike | None = None,
+                     title: str = "conv2d as a matrix") -> Figure | Path:
     """The (O*OH*OW, C*H*W) matrix, zeros white: the offset copies of the kernel are visible."""
     matrix = np.asarray(matrix)
     panels = 2 if kernel is not None else 1

@@ -22,7 +22,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._tensor import Tensor
 from ._model import (
+    Images,
+    Model,
     ModelError,
     Traced,
     as_batch,
@@ -62,7 +65,7 @@ def _union(fields: list[ReceptiveField], whole: ReceptiveField) -> ReceptiveFiel
     return ReceptiveField((bottom - top, right - left), fields[0].jump, (top, left))
 
 
-def field_of(traced: Traced, node) -> ReceptiveField:
+def field_of(traced: Traced, node: Tensor) -> ReceptiveField:
     """The receptive field of `node` (a Tensor of the traced graph) with respect to the input."""
     if traced.x.ndim != 4:
         raise ModelError(f"receptive fields need an (N, C, H, W) input, got {traced.x.shape}")
@@ -104,7 +107,8 @@ def field_of(traced: Traced, node) -> ReceptiveField:
     return fields[id(node)]
 
 
-def receptive_field(model, x, layer=None) -> ReceptiveField:
+def receptive_field(model: Model, x: Images | tuple[int, ...],
+                    layer: str | None = None) -> ReceptiveField:
     """The receptive field of `layer` (module path or op selector; None: the model's output).
 
     `x`: an input batch or image, or just its shape (C, H, W) / (N, C, H, W); values don't matter.
@@ -114,7 +118,8 @@ def receptive_field(model, x, layer=None) -> ReceptiveField:
     return field_of(traced, node)
 
 
-def receptive_fields(model, x) -> dict[str, ReceptiveField]:
+def receptive_fields(model: Model,
+                     x: Images | tuple[int, ...]) -> dict[str, ReceptiveField]:
     """{layer: field} for every module path in call order (plain functions: every window op,
     as op selectors "conv:0", "max_pool:0", ...), then "output"."""
     traced = _trace(model, x)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from ._backprop import backprop_to_input
-from ._model import as_batch, unbatch
+from ._model import Images, Model, Target, as_batch, unbatch
 
 
-def input_gradient(model, x, target=None) -> np.ndarray:
+def input_gradient(model: Model, x: Images, target: Target = None) -> np.ndarray:
     """dS_c/dI: the gradient of the class score with respect to the input, same shape as x.
 
     `target`: the class c (an int, one int per image, or None for the predicted class).
@@ -24,7 +24,7 @@ def input_gradient(model, x, target=None) -> np.ndarray:
     return unbatch(gradient, single)
 
 
-def saliency_map(model, x, target=None) -> np.ndarray:
+def saliency_map(model: Model, x: Images, target: Target = None) -> np.ndarray:
     """|dS_c/dI| maximised over channels: (H, W) for one image (C, H, W), (N, H, W) for a batch."""
     _, single = as_batch(x)
     gradient, _, _ = backprop_to_input(model, x, target)

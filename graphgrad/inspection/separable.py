@@ -17,12 +17,14 @@ bank; that variant is not implemented).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from .._tensor import Tensor
-from ._model import ModelError, scores
+from ._model import Images, Model, ModelError, scores
 
 
 class SeparableFactors(NamedTuple):
@@ -44,7 +46,7 @@ def _weight(weight) -> np.ndarray:
     return w
 
 
-def separable_approximation(weight, rank: int) -> SeparableFactors:
+def separable_approximation(weight: Images, rank: int) -> SeparableFactors:
     """The best rank-`rank` approximation of each 2-D kernel of `weight` (O, C, kh, kw)."""
     w = _weight(weight)
     full = min(w.shape[2:])
@@ -59,7 +61,7 @@ def separable_approximation(weight, rank: int) -> SeparableFactors:
     return SeparableFactors(vertical.astype(dtype), horizontal.astype(dtype), approx.astype(dtype))
 
 
-def rank_errors(weight) -> np.ndarray:
+def rank_errors(weight: Images) -> np.ndarray:
     """Relative error ||W - W_r||_F / ||W||_F of the whole layer for r = 1 .. min(kh, kw)."""
     w = _weight(weight).astype(np.float64)
     s = np.linalg.svd(w, compute_uv=False)                                   # (O, C, min)
@@ -70,8 +72,9 @@ def rank_errors(weight) -> np.ndarray:
     return np.sqrt(np.append(tail[1:], 0.0) / total)
 
 
-def separable_conv2d(x: Tensor, factors: SeparableFactors, bias=None, stride=1, padding=0,
-                     dilation=1) -> Tensor:
+def separable_conv2d(x: Tensor, factors: SeparableFactors, bias: Tensor | None = None,
+                     stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
+                     dilation: int | tuple[int, int] = 1) -> Tensor:
     """Run the rank-r layer as 1-D convolutions: vertical (kh x 1) then horizontal (1 x kw).
 
     For input channel c, output o and term r: x_c * u_ocr (vertical), then * v_ocr
@@ -86,9 +89,9 @@ def separable_conv2d(x: Tensor, factors: SeparableFactors, bias=None, stride=1, 
     kw = horizontal.shape[-1]
     if x.ndim != 4 or x.shape[1] != c:
         raise ModelError(f"separable_conv2d: expected x of shape (N, {c}, H, W), got {x.shape}")
-    sh, sw = (stride, stride) if np.ndim(stride) == 0 else stride
-    dh, dw = (dilation, dilation) if np.ndim(dilation) == 0 else dilation
-    ph, pw = (padding, padding) if np.ndim(padding) == 0 else padding
+    sh, sw = (stride, stride) if isinstance(stride, (int, np.integer)) else stride
+    dh, dw = (dilation, dilation) if isinstance(dilation, (int, np.integer)) else dilation
+    ph, pw = (padding, padding) if isinstance(padding, (int, np.integer)) else padding
     # vertical pass: each input channel c feeds its own O*r intermediate maps (grouped conv)
     w1 = np.transpose(vertical, (1, 0, 2, 3)).reshape(c * o * r, 1, kh, 1)
     mid = conv2d(x, Tensor(w1.astype(x.dtype)), stride=(sh, 1), padding=(ph, 0),
@@ -105,7 +108,8 @@ def separable_conv2d(x: Tensor, factors: SeparableFactors, bias=None, stride=1, 
     return out
 
 
-def accuracy_with_rank(model, parameter: str, x, y, ranks=None) -> dict[int, float]:
+def accuracy_with_rank(model: Model, parameter: str, x: np.ndarray, y: npt.ArrayLike,
+                       ranks: Sequence[int] | None = None) -> dict[int, float]:
     """{rank: accuracy} with the conv weight named `parameter` ("conv1.weight") replaced by its
     rank-r approximation for each r (r = min(kh, kw) is the exact layer); restored afterwards."""
     if not hasattr(model, "named_parameters"):

@@ -10,6 +10,7 @@ sharing"); for one channel and stride 1 it is a block-Toeplitz matrix (Toeplitz 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from .._tensor import Tensor
 from ._model import ModelError
@@ -23,10 +24,13 @@ def _pair(value, name: str) -> tuple[int, int]:
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+    """Output length along one axis (PyTorch's formula): the matrix has one row per output."""
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def conv_matrix(weight, input_shape, stride=1, padding=0, dilation=1) -> np.ndarray:
+def conv_matrix(weight: Tensor | npt.ArrayLike, input_shape: tuple[int, int, int],
+                stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
+                dilation: int | tuple[int, int] = 1) -> np.ndarray:
     """The dense matrix (O*OH*OW, C*H*W) of conv2d with `weight` (O, C, kh, kw) on inputs of
     `input_shape` (C, H, W): row (o, i, j) holds kernel o placed at output position (i, j)
     (cross-correlation, zero padding, PyTorch's geometry). Rows and columns are in C order."""

@@ -10,13 +10,16 @@ neighbours are exact Euclidean distances in NumPy.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from .._tensor import Tensor
 from ..graph import ancestors
-from ._model import ModelError, Traced, as_batch, call, find_layer, inspecting, penultimate
+from ._model import (Images, Layer, Model, ModelError, Traced, as_batch, call, find_layer,
+                     inspecting, penultimate)
 
 
-def cnn_codes(model, x, layer=None, batch_size: int = 256) -> np.ndarray:
+def cnn_codes(model: Model, x: Images, layer: Layer | None = None,
+              batch_size: int = 256) -> np.ndarray:
     """(N, D) activations of `layer` (default: the penultimate layer, found in the graph).
 
     `layer`: a module path ("fc1", "relu3"), an op selector, or a callable x -> Tensor.
@@ -58,7 +61,7 @@ def tsne_embedding(codes: np.ndarray, perplexity: float = 30.0, seed: int = 0,
     return tsne.fit_transform(codes)
 
 
-def nearest_neighbours(codes: np.ndarray, queries, k: int = 5) -> np.ndarray:
+def nearest_neighbours(codes: np.ndarray, queries: npt.ArrayLike, k: int = 5) -> np.ndarray:
     """(Q, k) indices into `codes` of the k nearest codes (Euclidean) to each query.
 
     `queries`: indices into `codes` (the query itself is left out) or query codes (Q, D).
@@ -85,7 +88,7 @@ def nearest_neighbours(codes: np.ndarray, queries, k: int = 5) -> np.ndarray:
     return order[:, :k]
 
 
-def neighbour_agreement(codes: np.ndarray, labels, k: int = 5) -> float:
+def neighbour_agreement(codes: np.ndarray, labels: npt.ArrayLike, k: int = 5) -> float:
     """Fraction of each point's k nearest neighbours that share its label (a k-NN purity)."""
     labels = np.asarray(labels)
     neighbours = nearest_neighbours(codes, np.arange(len(codes)), k)

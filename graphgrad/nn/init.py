@@ -15,9 +15,10 @@ Every function returns a NumPy array; `init_parameter_` writes one into a Parame
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from graphgrad.errors import ConfigError
 
@@ -36,11 +37,20 @@ __all__ = [
 ]
 
 
-def make_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
-    """A generator from a seed, a generator (returned as is) or None (fresh entropy)."""
+# what every `rng=` accepts: a NumPy generator, an int seed, or None (fresh OS entropy)
+Rng = np.random.Generator | int | None
+
+
+def make_rng(rng: Rng) -> np.random.Generator:
+    """A generator from a seed, a generator (returned as is) or None (the default generator,
+    which `gg.manual_seed` seeds)."""
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or isinstance(rng, (int, np.integer)):
+    if rng is None:
+        from graphgrad.config import default_generator
+
+        return default_generator()
+    if isinstance(rng, (int, np.integer)):
         return np.random.default_rng(rng)
     raise TypeError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
 
@@ -53,33 +63,43 @@ def fans(shape: tuple[int, ...]) -> tuple[int, int]:
     return shape[1] * receptive, shape[0] * receptive
 
 
-def zeros(shape, rng=None, dtype="float32") -> np.ndarray:
+def zeros(shape: Sequence[int], rng: Rng = None, dtype: npt.DTypeLike = "float32") -> np.ndarray:
+    """All zeros (biases; `rng` is accepted so every initialiser has one signature)."""
     return np.zeros(shape, dtype=dtype)
 
 
-def gaussian(shape, rng=None, std: float = 0.001, dtype="float32") -> np.ndarray:
+def gaussian(shape: Sequence[int], rng: Rng = None, std: float = 0.001,
+             dtype: npt.DTypeLike = "float32") -> np.ndarray:
     """``std * randn(shape)``: the lecture's small random numbers (std 0.001)."""
     return (std * make_rng(rng).standard_normal(shape)).astype(dtype)
 
 
-def xavier_uniform(shape, rng=None, gain: float = 1.0, dtype="float32") -> np.ndarray:
+def xavier_uniform(shape: Sequence[int], rng: Rng = None, gain: float = 1.0,
+                   dtype: npt.DTypeLike = "float32") -> np.ndarray:
+    """Glorot uniform: U(-b, b), b = gain * sqrt(6 / (fan_in + fan_out)) (tanh, sigmoid)."""
     fan_in, fan_out = fans(tuple(shape))
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return make_rng(rng).uniform(-bound, bound, size=shape).astype(dtype)
 
 
-def xavier_normal(shape, rng=None, gain: float = 1.0, dtype="float32") -> np.ndarray:
+def xavier_normal(shape: Sequence[int], rng: Rng = None, gain: float = 1.0,
+                  dtype: npt.DTypeLike = "float32") -> np.ndarray:
+    """Glorot normal: N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)) (tanh, sigmoid)."""
     fan_in, fan_out = fans(tuple(shape))
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     return (std * make_rng(rng).standard_normal(shape)).astype(dtype)
 
 
-def he_normal(shape, rng=None, dtype="float32") -> np.ndarray:
+def he_normal(shape: Sequence[int], rng: Rng = None,
+              dtype: npt.DTypeLike = "float32") -> np.ndarray:
+    """He normal: N(0, 2 / fan_in), which keeps the activations' scale through ReLU layers."""
     fan_in, _ = fans(tuple(shape))
     return (math.sqrt(2.0 / fan_in) * make_rng(rng).standard_normal(shape)).astype(dtype)
 
 
-def he_uniform(shape, rng=None, dtype="float32") -> np.ndarray:
+def he_uniform(shape: Sequence[int], rng: Rng = None,
+               dtype: npt.DTypeLike = "float32") -> np.ndarray:
+    """He uniform: U(-b, b), b = sqrt(6 / fan_in), the same variance as `he_normal` (ReLU)."""
     fan_in, _ = fans(tuple(shape))
     bound = math.sqrt(6.0 / fan_in)
     return make_rng(rng).uniform(-bound, bound, size=shape).astype(dtype)
@@ -96,7 +116,7 @@ def gabor(
     x0: float | None = None,
     y0: float | None = None,
     tau: float = 0.0,
-    dtype="float64",
+    dtype: npt.DTypeLike = "float64",
 ) -> np.ndarray:
     """One Gabor kernel on an integer grid ``x = 0..width-1`` (columns), ``y = 0..height-1`` (rows).
 
@@ -120,13 +140,13 @@ def gabor(
 
 def gabor_bank(
     shape: tuple[int, int, int, int],
-    rng=None,
+    rng: Rng = None,
     *,
     frequencies: tuple[float, ...] = (1.0, 1.5),
     phases: tuple[float, ...] = (0.0, math.pi / 2),
     beta: float | None = None,
     normalize: bool = True,
-    dtype="float32",
+    dtype: npt.DTypeLike = "float32",
 ) -> np.ndarray:
     """Kernels for a first conv layer, shape (out_channels, in_channels, kh, kw).
 

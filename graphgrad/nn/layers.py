@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 
 from graphgrad._tensor import Tensor
 from graphgrad.errors import ConfigError
 from graphgrad.backend.window_arrays import normalize_padding
-from graphgrad.composites.conv import conv1d, conv2d, conv_transpose2d
+from graphgrad.composites.conv import Padding, Size, conv1d, conv2d, conv_transpose2d
 from graphgrad.composites.dropouts import dropout
-from graphgrad.composites.pooling import avg_pool2d, lp_pool2d, max_pool2d, maxout
+from graphgrad.composites.pooling import PoolPadding, avg_pool2d, lp_pool2d, max_pool2d, maxout
 from graphgrad.errors import ShapeError
 from graphgrad.nn import init as initializers
+from graphgrad.nn.init import Rng
 from graphgrad.nn.activation import ReLU, Sigmoid, Tanh  # noqa: F401  (their old home)
 from graphgrad.nn.module import Module, Parameter
 from graphgrad.ops import getitem, mean, stack
@@ -83,7 +85,8 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
-                 init: str | Callable = "he", rng=None, dtype: str = "float32") -> None:
+                 init: str | Callable = "he", rng: Rng = None,
+                 dtype: str = "float32") -> None:
         super().__init__()
         self.in_features = _positive(in_features, "in_features", "Linear")
         self.out_features = _positive(out_features, "out_features", "Linear")
@@ -91,7 +94,7 @@ class Linear(Module):
         self.weight = Parameter(_init_weight(init, shape, rng, dtype))
         self.bias = Parameter(np.zeros(self.out_features, dtype=dtype)) if bias else None
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         if x.shape[-1] != self.in_features:
             raise ConfigError(
                 f"Linear({self.in_features}, {self.out_features}): input has {x.shape[-1]} "
@@ -111,9 +114,10 @@ class _ConvNd(Module):
     nd, layout = 2, ""
     op: Callable
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, *, init: str | Callable = "he",
-                 rng=None, dtype: str = "float32") -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Size, stride: Size = 1,
+                 padding: Padding = 0, dilation: Size = 1, groups: int = 1, bias: bool = True,
+                 *, init: str | Callable = "he", rng: Rng = None,
+                 dtype: str = "float32") -> None:
         super().__init__()
         layer, nd = type(self).__name__, self.nd
         self.in_channels = _positive(in_channels, "in_channels", layer)
@@ -178,9 +182,10 @@ class ConvTranspose2d(_ConvNd):
 
     layout, op = "(N, {c}, H, W)", staticmethod(conv_transpose2d)
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1, *,
-                 init: str | Callable = "he", rng=None, dtype: str = "float32") -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Size, stride: Size = 1,
+                 padding: Padding = 0, output_padding: Size = 0, groups: int = 1,
+                 bias: bool = True, dilation: Size = 1, *, init: str | Callable = "he",
+                 rng: Rng = None, dtype: str = "float32") -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, init=init, rng=rng, dtype=dtype)
         if isinstance(self.padding, str):
@@ -203,14 +208,15 @@ class ConvTranspose2d(_ConvNd):
 class _Pool2d(Module):
     op: Callable
 
-    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+    def __init__(self, kernel_size: Size, stride: Size | None = None,
+                 padding: PoolPadding = 0) -> None:
         super().__init__()
         layer = type(self).__name__
         self.kernel_size = _pair(kernel_size, "kernel_size", layer)
         self.stride = self.kernel_size if stride is None else _pair(stride, "stride", layer)
         self.padding = _pair(padding, "padding", layer, minimum=0)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return type(self).op(x, self.kernel_size, stride=self.stride, padding=self.padding)
 
     def extra_repr(self) -> str:
@@ -226,13 +232,14 @@ class MaxPool2d(_Pool2d):
 
     op = staticmethod(max_pool2d)
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
-                 return_indices: bool = False) -> None:
+    def __init__(self, kernel_size: Size, stride: Size | None = None, padding: PoolPadding = 0,
+                 dilation: Size = 1, return_indices: bool = False) -> None:
         super().__init__(kernel_size, stride, padding)
         self.dilation = _pair(dilation, "dilation", "MaxPool2d")
         self.return_indices = bool(return_indices)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:  # type: ignore[override]
+        # (override: with return_indices=True the winners' indices come back too, as in torch)
         return max_pool2d(x, self.kernel_size, stride=self.stride, padding=self.padding,
                           dilation=self.dilation, return_indices=self.return_indices)
 
@@ -251,7 +258,7 @@ class AvgPool2d(_Pool2d):
 class LPPool2d(Module):
     """``(Σ x^p)^(1/p)`` over each window; p = 2 is the lecture's L2 pooling."""
 
-    def __init__(self, p: float, kernel_size, stride=None) -> None:
+    def __init__(self, p: float, kernel_size: Size, stride: Size | None = None) -> None:
         super().__init__()
         if not 1 <= p < float("inf"):
             raise ConfigError(f"LPPool2d: p must be a finite number >= 1 (2: L2 pooling), "
@@ -260,7 +267,7 @@ class LPPool2d(Module):
         self.kernel_size = _pair(kernel_size, "kernel_size", "LPPool2d")
         self.stride = self.kernel_size if stride is None else _pair(stride, "stride", "LPPool2d")
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return lp_pool2d(x, self.p, self.kernel_size, stride=self.stride)
 
     def extra_repr(self) -> str:
@@ -276,7 +283,7 @@ class Dropout(Module):
     ``rng``: generator or seed for the masks.
     """
 
-    def __init__(self, p: float = 0.5, *, mode: str = "inverted", rng=None) -> None:
+    def __init__(self, p: float = 0.5, *, mode: str = "inverted", rng: Rng = None) -> None:
         super().__init__()
         if not 0.0 <= p < 1.0:
             raise ConfigError(f"Dropout: p must be in [0, 1), got {p!r}")
@@ -286,7 +293,7 @@ class Dropout(Module):
         self.mode = mode
         self.rng = initializers.make_rng(rng)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         if self.p == 0.0 or (not self.training and self.mode == "inverted"):
             return x
         return dropout(x, self.p, training=self.training, mode=self.mode,
@@ -303,7 +310,7 @@ class Flatten(Module):
         super().__init__()
         self.start_dim = start_dim
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return x.flatten(self.start_dim)
 
     def extra_repr(self) -> str:
@@ -311,7 +318,9 @@ class Flatten(Module):
 
 
 class Identity(Module):
-    def forward(self, x):
+    """Returns its input unchanged (a placeholder where a layer is optional, as torch's)."""
+
+    def forward(self, x: Tensor) -> Tensor:
         return x
 
 
@@ -322,7 +331,7 @@ class Maxout(Module):
         super().__init__()
         self.pieces = _positive(pieces, "pieces", "Maxout")
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         if x.shape[1] % self.pieces:
             raise ConfigError(
                 f"Maxout({self.pieces}): {x.shape[1]} channels are not divisible by {self.pieces}"
@@ -378,7 +387,8 @@ class Embedding(Module):
     start N(0, 1) as PyTorch's; the row `padding_idx` starts at zero and gets no gradient."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int,
-                 padding_idx: int | None = None, *, rng=None, dtype: str = "float32") -> None:
+                 padding_idx: int | None = None, *, rng: Rng = None,
+                 dtype: str = "float32") -> None:
         super().__init__()
         self.num_embeddings = _positive(num_embeddings, "num_embeddings", "Embedding")
         self.embedding_dim = _positive(embedding_dim, "embedding_dim", "Embedding")
@@ -394,7 +404,7 @@ class Embedding(Module):
             table[padding_idx] = 0
         self.weight = Parameter(table)
 
-    def forward(self, indices) -> Tensor:
+    def forward(self, indices: Tensor | npt.ArrayLike) -> Tensor:
         index = np.asarray(indices.numpy() if isinstance(indices, Tensor) else indices)
         if index.dtype.kind not in "iu":
             raise ShapeError(f"Embedding: indices must be integers, got dtype {index.dtype}")
@@ -418,7 +428,7 @@ class Dropout2d(Module):
     of each sample is zeroed with probability p and the rest scaled by 1/(1-p); identity in
     eval mode. Neighbouring pixels are correlated, so dropping single ones regularises little."""
 
-    def __init__(self, p: float = 0.5, *, rng=None) -> None:
+    def __init__(self, p: float = 0.5, *, rng: Rng = None) -> None:
         super().__init__()
         if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
             raise ConfigError(f"Dropout2d: p must be in [0, 1), got {p!r}")

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graphgrad._tensor import Tensor
+from graphgrad.declare import TensorLike
 from graphgrad.composites.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -37,7 +38,7 @@ class _Loss(Module):
         for name, value in options.items():
             setattr(self, name, value)
 
-    def forward(self, input: Tensor, target) -> Tensor:
+    def forward(self, input: Tensor, target: TensorLike) -> Tensor:
         return type(self).fn(input, target, reduction=self.reduction,
                              **{name: getattr(self, name) for name in self.options})
 

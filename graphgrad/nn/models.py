@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from graphgrad._tensor import Tensor
 from graphgrad.nn.activation import ReLU
-from graphgrad.nn.init import make_rng
+from graphgrad.nn.init import Rng, make_rng
 from graphgrad.nn.layers import Conv2d, Dropout, Flatten, Linear, MaxPool2d
 from graphgrad.nn.module import Module
 
@@ -25,7 +26,7 @@ class LeNet(Module):
 
     def __init__(self, num_classes: int = 10, channels: tuple[int, int] = (16, 32),
                  hidden: int = 64, in_channels: int = 1, image_size: int = 8,
-                 dropout: float = 0.5, *, conv1_init: str = "he", rng=0) -> None:
+                 dropout: float = 0.5, *, conv1_init: str = "he", rng: Rng = 0) -> None:
         super().__init__()
         rng = make_rng(rng)
         c1, c2 = channels
@@ -41,9 +42,9 @@ class LeNet(Module):
         self.dropout = Dropout(dropout, rng=rng)
         self.fc2 = Linear(hidden, num_classes, init="xavier", rng=rng)
 
-    def features(self, x):
+    def features(self, x: Tensor) -> Tensor:
         x = self.relu2(self.conv2(self.relu1(self.conv1(x))))
         return self.flatten(self.pool(x))
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return self.fc2(self.dropout(self.relu3(self.fc1(self.features(x)))))

@@ -12,8 +12,9 @@ visualizer shows and collapses modules by these scopes.
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ from graphgrad._tensor import Tensor
 from graphgrad.errors import ConfigError
 from graphgrad.backend import to_numpy
 
-__all__ = ["Module", "ModuleDict", "ModuleList", "Parameter", "Sequential"]
+__all__ = ["HookHandle", "Module", "ModuleDict", "ModuleList", "Parameter", "Sequential"]
 
 
 class Parameter(Tensor):
@@ -44,6 +45,27 @@ def _is_root_call() -> bool:
         if frame.kind == "module":
             return False
     return True
+
+
+class HookHandle:
+    """What `register_forward_hook` returns: `.remove()` detaches the hook (torch's
+    RemovableHandle); also a context manager that removes it on exit."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: dict[int, Callable[..., Any]]) -> None:
+        self.hooks = hooks
+        self.id = next(HookHandle._ids)
+
+    def remove(self) -> None:
+        """Detach the hook; removing twice does nothing."""
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> HookHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
 
 
 class Module:
@@ -174,8 +196,47 @@ class Module:
             else:
                 self.name_parameters()
         scope = self.__dict__.get("_scope_name") or type(self).__name__
+        pre_hooks = self.__dict__.get("_forward_pre_hooks")
+        hooks = self.__dict__.get("_forward_hooks")
         with config.name_scope(scope, kind="module", label=type(self).__name__):
-            return self.forward(*args, **kwargs)
+            if not pre_hooks and not hooks:  # the common case: no hooks
+                return self.forward(*args, **kwargs)
+            for hook in list((pre_hooks or {}).values()):
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+            output = self.forward(*args, **kwargs)
+            for hook in list((hooks or {}).values()):
+                result = hook(self, args, output)
+                if result is not None:
+                    output = result
+            return output
+
+    def register_forward_pre_hook(self, hook: Callable[[Module, tuple], Any]) -> HookHandle:
+        """Call `hook(module, inputs)` before each forward (torch's register_forward_pre_hook);
+        a non-None result replaces the inputs (a tuple, or one value for a single input).
+
+        Why: change or log what a layer receives without editing its forward."""
+        return self._add_hook("_forward_pre_hooks", hook)
+
+    def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any]) -> HookHandle:
+        """Call `hook(module, inputs, output)` after each forward (torch's register_forward_hook);
+        a non-None result replaces the output. Returns a handle: `handle.remove()` detaches it.
+
+        Why: collect feature maps (`conv1`'s activations) or edit outputs from outside the model."""
+        return self._add_hook("_forward_hooks", hook)
+
+    def _add_hook(self, kind: str, hook: Callable[..., Any]) -> HookHandle:
+        if not callable(hook):
+            raise TypeError(f"{type(self).__name__}.register{kind[:-1]}: the hook must be "
+                            f"callable, got {type(hook).__name__}")
+        hooks = self.__dict__.get(kind)
+        if hooks is None:
+            hooks = {}
+            object.__setattr__(self, kind, hooks)
+        handle = HookHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     # ----------------------------------------------------------------------------- modes
     def train(self, mode: bool = True) -> Module:

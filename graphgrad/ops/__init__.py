@@ -17,6 +17,8 @@ from .structural import (astype, broadcast_to, cat, chunk, clone, concatenate, e
                          expand_dims, flatten, getitem, pad, permute, repeat, reshape, split,
                          squeeze, stack, sum_to, swapaxes, t, to_device, transpose, unsqueeze,
                          view)
+from .scan import cumsum, prod
+from .selection import SortResult, TopKResult, gather, masked_fill, one_hot, sort, topk
 from .window import fold, unfold
 
 # the Tensor operators call these directly (no declaration wrapper): bound now that they exist
@@ -32,7 +34,9 @@ from . import elementwise as _e, linalg as _l, structural as _s
 del _tensor, _e, _l, _s
 
 __all__ = [
-    "abs", "add", "all", "any", "argmax", "argmin", "astype", "broadcast_to", "cat", "ceil",
+    "SortResult", "TopKResult", "abs", "add", "all", "any", "argmax", "argmin", "astype",
+    "broadcast_to", "cat", "ceil", "cumsum", "gather", "masked_fill", "one_hot", "prod", "sort",
+    "topk",
     "chunk", "clamp", "clip", "clone", "concatenate", "cos", "div", "equal", "erf", "exp",
     "expand", "expand_dims", "flatten", "floor", "fold", "getitem", "greater", "greater_equal",
     "isfinite", "isinf", "isnan", "less", "less_equal", "log", "logsumexp", "matmul", "max",

@@ -300,6 +300,8 @@ def _sub(x, y) -> Tensor:
 
 def _div(x, y) -> Tensor:
     if not isinstance(y, Tensor):
+        if isinstance(y, (int, float)) and y == 0:  # inf or NaN as for a Tensor 0, no Python error
+            return _mul(x, math.copysign(math.inf, y))
         return _mul(x, 1.0 / y)
     return _mul(x, _reciprocal(y))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .._primitive import Primitive, primitive
 from .._tensor import Tensor
 from ..declare import TensorLike, declare
-from ..errors import ShapeError, user_site
+from ..errors import ArgumentError, ShapeError, user_site
 from .structural import _reshape_to, swapaxes
 
 
@@ -24,6 +24,10 @@ def _matmul_of(x, y) -> Tensor:
     """x @ y (the `@` operator's path: no declaration wrapper)."""
     if not isinstance(x, Tensor) or not isinstance(y, Tensor):
         from .._primitive import constant_like
+
+        if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+            raise ArgumentError(f"matmul: expected at least one Tensor, got {type(x).__name__} "
+                                f"and {type(y).__name__} (at {user_site()})")
 
         x = x if isinstance(x, Tensor) else constant_like(x, y)
         y = y if isinstance(y, Tensor) else constant_like(y, x)

@@ -19,7 +19,7 @@ from .._primitive import Primitive, primitive
 from .._tensor import Tensor
 from ..backend import Device
 from ..declare import declare, resolve_axis
-from ..errors import ArgumentError, ShapeError, user_site
+from ..errors import ArgumentError, DtypeError, ShapeError, user_site
 
 
 def check_axis(axis, ndim: int, op: str) -> int:
@@ -262,14 +262,23 @@ def repeat(x: Tensor, *repeats: int | tuple[int, ...]) -> Tensor:
 def sum_to(g: Tensor, shape: tuple[int, ...]) -> Tensor:
     """`g` summed down to `shape`, leading axes then size-1 axes: the adjoint of broadcasting
     (what the engine does to every cotangent); gradient: g broadcast back."""
+    if not isinstance(g, Tensor) or not isinstance(shape, (tuple, list)):
+        raise ArgumentError(f"sum_to: expects a Tensor and a shape (a tuple of ints), got "
+                            f"{type(g).__name__} and {shape!r}")
     shape = tuple(shape)
     if g.shape == shape:
         return g
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
+               and n >= 0 for n in shape):
+        raise ArgumentError(f"sum_to: shape must be a tuple of sizes (ints >= 0), got {shape!r}")
     from .reduction import _sum
 
     lead = g.ndim - len(shape)
     if lead < 0:
         raise ShapeError(f"sum_to: gradient of shape {g.shape} has fewer axes than {shape}")
+    if any(n not in (1, m) for n, m in zip(shape, g.shape[lead:])):
+        raise ShapeError(f"sum_to: shape {g.shape} does not broadcast from {shape}, so it "
+                         f"cannot be summed down to it")
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
     if axes:
@@ -314,7 +323,11 @@ def _freeze_index(index):
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, list):
-        array = np.asarray(index)
+        try:
+            array = np.asarray(index)
+        except ValueError as error:  # ragged: [1, [2]]
+            raise ArgumentError(f"getitem: the index list {index!r} is not a valid index "
+                                f"(ragged nesting: {error})") from None
         # [] selects nothing, as in NumPy
         return array.astype(np.intp) if array.size == 0 else array
     if isinstance(index, np.integer):
@@ -420,7 +433,7 @@ def _pad_widths(x: Tensor, pad_width) -> tuple[tuple[int, int], ...]:
                 f"axis), got {v!r} ({type(v).__name__}) in {pad_width!r}; no silent truncation")
     try:
         pairs = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:  # OverflowError: a width beyond int64
         raise ShapeError(f"pad: pad_width {pad_width!r} does not fit a tensor of shape {x.shape}: "
                          f"give an int, a (before, after) pair, or {x.ndim} pairs") from error
     widths = tuple((int(p[0]), int(p[1])) for p in pairs)
@@ -513,7 +526,11 @@ _astype: Primitive = primitive("astype", symbol="cast",
 
 
 def _cast(x: Tensor, dtype) -> Tensor:
-    dtype = backend.dtype_name(dtype)
+    try:
+        dtype = backend.dtype_name(dtype)
+    except (TypeError, ValueError, SyntaxError):  # NumPy's message names neither op nor choices
+        raise DtypeError(f"astype: {dtype!r} is not a dtype; use a name such as 'float32', "
+                         f"'float64', 'int64', 'bool' or a NumPy dtype") from None
     if backend.dtype_name(x.dtype) == dtype:
         return x
     return _astype(x, dtype=dtype)
@@ -562,6 +579,10 @@ _to_device: Primitive = primitive("to_device", symbol="to",
 def to_device(x: Tensor, device: Device) -> Tensor:
     """A copy on another device, the only op whose output lives elsewhere than its input
     (x.to(device)); gradient: g moved back."""
+    if not isinstance(device, (str, backend.Device)):
+        raise ArgumentError(f"to_device: device must be a Device or a name such as 'cpu', "
+                            f"'cuda:0' or 'strict', got {device!r} ({type(device).__name__})")
+    device = backend.get_device(device)
     out = _to_device(x, device=device)
     out.device = device
     return out

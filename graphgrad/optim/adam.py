@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+from graphgrad.backend import Array
 from graphgrad.optim.optimizer import Optimizer, _array_namespace, check_bool, check_real
 
 __all__ = ["Adam", "AdamW"]
@@ -34,7 +35,7 @@ class Adam(Optimizer):
         group["eps"] = check_real(group["eps"], "eps", index, low=0.0, low_open=True)
         group["amsgrad"] = check_bool(group["amsgrad"], "amsgrad", index)
 
-    def update(self, w, g, group, state):
+    def update(self, w: Array, g: Array, group: dict[str, Any], state: dict[str, Any]) -> Array:
         beta1, beta2 = (float(b) for b in group["betas"])
         step = int(state.get("step", 0)) + 1
         m = state.get("m")
@@ -68,7 +69,7 @@ class AdamW(Adam):
         """Only ``l1`` enters the gradient; ``weight_decay`` is applied in `update`."""
         return Optimizer._penalty_gradient(w, g, {**group, "weight_decay": 0.0})
 
-    def update(self, w, g, group, state):
+    def update(self, w: Array, g: Array, group: dict[str, Any], state: dict[str, Any]) -> Array:
         if group["weight_decay"] and w.ndim >= 2:
             w = w * (1 - group["lr"] * group["weight_decay"])
         return super().update(w, g, group, state)

@@ -7,6 +7,7 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
+from graphgrad.optim.optimizer import Optimizer
 from graphgrad.optim.schedules import Schedule, check_choice, check_count, check_number, per_group
 
 __all__ = ["OneCycleLR"]
@@ -31,8 +32,9 @@ class OneCycleLR(Schedule):
     Call `step()` after every batch (``total_steps = epochs · steps_per_epoch``), not per epoch.
     """
 
-    def __init__(self, optimizer, max_lr: float | Sequence[float], total_steps: int | None = None,
-                 epochs: int | None = None, steps_per_epoch: int | None = None,
+    def __init__(self, optimizer: Optimizer, max_lr: float | Sequence[float],
+                 total_steps: int | None = None, epochs: int | None = None,
+                 steps_per_epoch: int | None = None,
                  pct_start: float = 0.3, anneal_strategy: str = "cos",
                  cycle_momentum: bool = True, base_momentum: float = 0.85,
                  max_momentum: float = 0.95, div_factor: float = 25.0,

@@ -22,7 +22,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from graphgrad import config
-from graphgrad.backend import dtype_name
+from graphgrad._tensor import Tensor
+from graphgrad.backend import Array, dtype_name
 
 __all__ = ["Optimizer"]
 
@@ -117,7 +118,8 @@ class Optimizer:
                                            low_open=True, what="a positive number or None")
 
     @property
-    def parameters(self) -> list:
+    def parameters(self) -> list[Tensor]:
+        """Every parameter of every group, in order (what `step` updates)."""
         return [p for group in self.param_groups for p in group["params"]]
 
     # ----------------------------------------------------------------------------- stepping
@@ -178,7 +180,11 @@ class Optimizer:
             g = g + group["l1"] * xp.sign(w)  # a subgradient of λ‖w‖₁ (0 at w = 0)
         return g
 
-    def update(self, w, g, group: dict, state: dict):  # pragma: no cover - abstract
+    def update(self, w: Array, g: Array, group: dict[str, Any],
+               state: dict[str, Any]) -> Array:  # pragma: no cover - abstract
+        """The new value of parameter array `w` from its gradient `g` (penalties already
+        added), the group's hyper-parameters and the parameter's own `state`, which the rule
+        updates in place. Each optimizer is this one method; `step` does the rest."""
         raise NotImplementedError
 
     # ----------------------------------------------------------------------------- state
@@ -303,7 +309,7 @@ def _state_value(value: Any, p, what: str):
     raise ValueError(f"state {what}: expected shape {tuple(p.data.shape)}, got {array.shape}")
 
 
-def max_norm_project(w, c: float):
+def max_norm_project(w: Array, c: float) -> Array:
     """Rescale every row (output unit / output channel) of `w` to Euclidean norm at most `c`."""
     xp = _array_namespace(w)
     axes = tuple(range(1, w.ndim))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from graphgrad.optim.optimizer import Optimizer
 from graphgrad.optim.schedules import check_choice, check_count, check_number, per_group
 
 NAME = "ReduceLROnPlateau"
@@ -24,8 +25,9 @@ class ReduceLROnPlateau:
     skipped. Unlike the epoch schedules, `step` needs the metric, e.g. the validation loss.
     """
 
-    def __init__(self, optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
-                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0,
                  min_lr: float | Sequence[float] = 0.0, eps: float = 1e-8) -> None:
         self.factor = check_number(NAME, "factor", factor)
         if self.factor >= 1.0:
@@ -79,4 +81,5 @@ class ReduceLROnPlateau:
 
     @property
     def lrs(self) -> list[float]:
+        """The current learning rate of each parameter group."""
         return [group["lr"] for group in self.optimizer.param_groups]

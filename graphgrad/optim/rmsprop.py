@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from graphgrad.backend import Array
 from graphgrad.optim.optimizer import Optimizer, _array_namespace, check_bool, check_real
 
 __all__ = ["Adagrad", "RMSprop"]
@@ -31,7 +32,7 @@ class RMSprop(Optimizer):
                                        high_open=True)
         group["centered"] = check_bool(group["centered"], "centered", index)
 
-    def update(self, w, g, group, state):
+    def update(self, w: Array, g: Array, group: dict[str, Any], state: dict[str, Any]) -> Array:
         xp = _array_namespace(w)
         alpha = group["alpha"]
         square_avg = state.get("square_avg")
@@ -71,7 +72,7 @@ class Adagrad(Optimizer):
         group["initial_accumulator_value"] = check_real(
             group["initial_accumulator_value"], "initial_accumulator_value", index, low=0.0)
 
-    def update(self, w, g, group, state):
+    def update(self, w: Array, g: Array, group: dict[str, Any], state: dict[str, Any]) -> Array:
         xp = _array_namespace(w)
         step = int(state.get("step", 0)) + 1
         total = state.get("sum")

@@ -17,6 +17,8 @@ import numbers
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from graphgrad.optim.optimizer import Optimizer
+
 __all__ = [
     "CosineDecay",
     "DecayTowardsEnd",
@@ -32,12 +34,13 @@ __all__ = [
 class Schedule:
     """Base: ``lr = initial_lr * factor(epoch)`` for every parameter group."""
 
-    def __init__(self, optimizer) -> None:
+    def __init__(self, optimizer: Optimizer) -> None:
         self.optimizer = optimizer
         self.epoch = 0
         self._apply()
 
     def factor(self, epoch: int) -> float:  # pragma: no cover - abstract
+        """The multiplier of each group's initial lr at `epoch`: each schedule is this method."""
         raise NotImplementedError
 
     def _apply(self) -> None:
@@ -52,6 +55,7 @@ class Schedule:
 
     @property
     def lrs(self) -> list[float]:
+        """The current learning rate of each parameter group."""
         return [group["lr"] for group in self.optimizer.param_groups]
 
 
@@ -109,7 +113,7 @@ def per_group(owner: str, name: str, value: Any, optimizer: Any) -> list:
 class StepDecay(Schedule):
     """Multiply by ``gamma`` every ``step_size`` epochs."""
 
-    def __init__(self, optimizer, step_size: int, gamma: float = 0.1) -> None:
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         self.step_size = _positive_int("step_size", step_size)
         if gamma <= 0:
             raise ValueError(f"gamma must be positive, got {gamma!r}")
@@ -123,7 +127,7 @@ class StepDecay(Schedule):
 class ExponentialDecay(Schedule):
     """Multiply by ``gamma`` every epoch."""
 
-    def __init__(self, optimizer, gamma: float) -> None:
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
         if not 0 < gamma <= 1:
             raise ValueError(f"gamma must be in (0, 1], got {gamma!r}")
         self.gamma = gamma
@@ -136,7 +140,7 @@ class ExponentialDecay(Schedule):
 class CosineDecay(Schedule):
     """Half a cosine from 1 down to ``min_factor`` over ``total`` epochs, then flat."""
 
-    def __init__(self, optimizer, total: int, min_factor: float = 0.0) -> None:
+    def __init__(self, optimizer: Optimizer, total: int, min_factor: float = 0.0) -> None:
         self.total = _positive_int("total", total)
         self.min_factor = _fraction("min_factor", min_factor)
         super().__init__(optimizer)
@@ -149,7 +153,8 @@ class CosineDecay(Schedule):
 class WarmRestarts(Schedule):
     """Cosine decay restarted every cycle (SGDR); each cycle is ``mult`` times longer."""
 
-    def __init__(self, optimizer, period: int, mult: int = 1, min_factor: float = 0.0) -> None:
+    def __init__(self, optimizer: Optimizer, period: int, mult: int = 1,
+                 min_factor: float = 0.0) -> None:
         self.period = _positive_int("period", period)
         self.mult = _positive_int("mult", mult)
         self.min_factor = _fraction("min_factor", min_factor)
@@ -170,7 +175,8 @@ class DecayTowardsEnd(Schedule):
     With ``power=2`` the rate has lost only a quarter of its range at half time.
     """
 
-    def __init__(self, optimizer, total: int, power: float = 2.0, min_factor: float = 0.0):
+    def __init__(self, optimizer: Optimizer, total: int, power: float = 2.0,
+                 min_factor: float = 0.0) -> None:
         self.total = _positive_int("total", total)
         if power < 1:
             raise ValueError(f"power must be >= 1 (decay accelerating to the end), got {power!r}")
@@ -191,7 +197,8 @@ class MultiStepLR(Schedule):
     twice applies gamma twice, as in PyTorch.
     """
 
-    def __init__(self, optimizer, milestones: Iterable[int], gamma: float = 0.1) -> None:
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int],
+                 gamma: float = 0.1) -> None:
         self.milestones = sorted(check_count("MultiStepLR", "each of the milestones", m, low=1)
                                  for m in milestones)
         self.gamma = check_number("MultiStepLR", "gamma", gamma, low_open=True)
@@ -208,7 +215,7 @@ class LambdaLR(Schedule):
     Why: any warm-up or decay rule you can write as a function of the epoch, without a class.
     """
 
-    def __init__(self, optimizer,
+    def __init__(self, optimizer: Optimizer,
                  lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]) -> None:
         functions = per_group("LambdaLR", "lr_lambda", lr_lambda, optimizer)
         for function in functions:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from graphgrad.backend import Array
 from graphgrad.optim.optimizer import Optimizer, check_bool, check_real
 
 __all__ = ["SGD"]
@@ -26,7 +27,7 @@ class SGD(Optimizer):
         if group["nesterov"] and group["momentum"] == 0:
             raise ValueError(f"parameter group {index}: nesterov=True needs momentum > 0")
 
-    def update(self, w, g, group, state):
+    def update(self, w: Array, g: Array, group: dict[str, Any], state: dict[str, Any]) -> Array:
         momentum = group["momentum"]
         if momentum:
             velocity = state.get("velocity")

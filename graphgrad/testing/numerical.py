@@ -149,7 +149,8 @@ def find_mismatches(fn: Callable, inputs: Sequence, eps: float = 1e-6, atol: flo
                       for k, d in enumerate(directions))
         for element, a, n in checks:
             error = abs(a - n)
-            if error > atol + rtol * abs(n):
+            # a NaN gradient where the differences are defined is wrong (NaN fails no comparison)
+            if error > atol + rtol * abs(n) or bool(np.isnan(a)) and not bool(np.isnan(n)):
                 relative = error / max(abs(n), 1e-300)
                 if worst is None or error > abs(worst.analytic - worst.numerical):
                     worst = Mismatch(index, names[index], element, float(a), float(n), relative)

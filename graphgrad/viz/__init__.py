@@ -209,7 +209,8 @@ def animate_backward(root: Tensor, path: str | os.PathLike, format: str = "gif",
     return _animate(root, path, format=format, **kwargs)
 
 
-def draw_fallback(*roots, path, style: str = "graph", fmt: str | None = None, **draw_kwargs) -> str:
+def draw_fallback(*roots: Tensor, path: str | os.PathLike, style: str = "graph",
+                  fmt: str | None = None, **draw_kwargs: Any) -> str:
     """Draw with matplotlib + networkx (no Graphviz needed) into `path` (format from its suffix)."""
     from ..atomic import atomic_write_bytes
     from .render import fallback_bytes
@@ -236,7 +237,8 @@ def _numbers_html(array) -> str:
     return f"<pre>{html.escape(text)}</pre>"
 
 
-def tensor_mimebundle(tensor, include=None, exclude=None) -> dict:
+def tensor_mimebundle(tensor: Tensor, include: Iterable[str] | None = None,
+                      exclude: Iterable[str] | None = None) -> dict[str, str]:
     """What a notebook shows for a Tensor: shape, dtype, its numbers, the op that made it and its
     gradient, as a small HTML table and the text repr. It never walks nor draws the graph (a
     6,000-gate tensor shows in milliseconds): `tensor.draw()` or `gg.viz.draw(tensor)` does."""

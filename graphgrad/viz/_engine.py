@@ -62,6 +62,13 @@ def sweep(roots: list, flows: dict | None, seeds: list | None = None, stop=()) -
                         stop=frozenset(stop), flows=flows)
 
 
+def leaf_like(array, tensor):
+    """A gradient array (as backward recorded it) as a leaf Tensor on `tensor`'s device."""
+    from graphgrad._tensor import Tensor
+
+    return Tensor._leaf(array, tensor.device)
+
+
 def vjp_step(node, upstream=None) -> list:
     """What `node` sends back along each input edge (the engine's VJP step) for the backend
     array `upstream`; a ones seed (None) gives the local gradients d node / d input."""

@@ -289,6 +289,8 @@ def scope_names(roots) -> set[str]:
         composite = getattr(getattr(tensor, "op", None), "composite", None)
         if composite is not None:
             names.add(str(composite.name))
+            if str(composite.name).startswith("compiled:"):  # a compiled call opens by fn name
+                names.add(str(composite.name)[9:])
         stack.extend(getattr(tensor, "inputs", None) or ())
     return names
 

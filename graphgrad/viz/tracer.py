@@ -32,7 +32,7 @@ _MAIN = 1 << 40  # order key of an original node: after the nodes of its own exp
 @dataclass
 class _Rec:
     id: str
-    key: tuple[int, int]
+    key: tuple[int, ...]
     seq: int
     tensor: Any  # the Tensor
     op: Any      # its Primitive (or composite gate), None for a leaf
@@ -63,7 +63,7 @@ def _op_name(op) -> str | None:
     return str(getattr(op, "name", op))
 
 
-def _record(tensor, node_id: str, key: tuple[int, int], scope_prefix=()) -> _Rec:
+def _record(tensor, node_id: str, key: tuple[int, ...], scope_prefix=()) -> _Rec:
     params = dict(getattr(tensor, "params", None) or {})
     return _Rec(
         id=node_id,
@@ -107,7 +107,8 @@ def _walk(roots, stop: dict[int, str], make) -> dict[str, _Rec]:
 def _opens(scope: ScopeView, module_level: int, expand, depth: int | None) -> bool:
     if expand is True:
         return True
-    if expand and scope.name in expand:
+    if expand and (scope.name in expand or (  # a compiled call: "compiled:neuron" or "neuron"
+            scope.name.startswith("compiled:") and scope.name[9:] in expand)):
         return True
     if scope.kind == "module":
         return depth is None or module_level < depth
@@ -133,7 +134,8 @@ def _expand_fused(recs: dict[str, _Rec], expand) -> list[tuple]:
     expansions = []
     worklist = sorted((r for r in recs.values() if getattr(r.op, "composite", None)),
                       key=lambda r: r.key)
-    for rec in worklist:
+    while worklist:  # (an opened compiled region may hold fused composites: opened in turn)
+        rec = worklist.pop(0)
         composite = rec.op.composite
         scope = ScopeView("composite", str(composite.name), -1)
         if not _opens(scope, 0, expand, None) or \
@@ -155,7 +157,8 @@ def _expand_fused(recs: dict[str, _Rec], expand) -> list[tuple]:
         own = (ScopeView("composite", str(composite.name), rec.seq),)
         for k, tensor in enumerate(inner_tensors):
             node_id = ids[id(tensor)]
-            key = rec.key if tensor is out else (rec.key[0], k)
+            key = rec.key if tensor is out else (rec.key[0], k) if rec.key[-1] == _MAIN else \
+                rec.key[:-1] + (rec.key[-1] - 1, k)  # nested: between its siblings j-1 and j
             new = _record(tensor, node_id, key)
             new.seq = rec.seq
             new.scope = rec.scope + own + new.scope
@@ -164,6 +167,8 @@ def _expand_fused(recs: dict[str, _Rec], expand) -> list[tuple]:
                 new.name, new.is_root, new.scope = rec.name, rec.is_root, rec.scope + own
             recs[node_id] = new
         expansions.append((rec.tensor, out, ids, frozenset(stop)))
+        worklist.extend(sorted((recs[ids[id(t)]] for t in inner_tensors if t is not out and
+                                getattr(t.op, "composite", None)), key=lambda r: r.key))
     return expansions
 
 
@@ -196,6 +201,13 @@ def _swept(recs, roots, expansions, *, want_flows):
     grads = {ids[k]: _engine.to_numpy(g) for k, g in found.items() if k in ids}
     flows = {(ids[k], slot): _engine.to_numpy(g) for (k, slot), g in (raw_flows or {}).items()
              if k in ids and k not in expanded}
+    _sweep_inside(expansions, dict(found), grads, flows, want_flows)
+    return grads, flows
+
+
+def _sweep_inside(expansions, found: dict, grads: dict, flows: dict, want_flows: bool) -> None:
+    """Inside each opened composite (or compiled call), a sweep from its node's gradient in
+    `found` (by id of the tensor) through its expansion; nested ones after their parent."""
     for composite, out, inner_ids, copies in expansions:
         g = found.get(id(composite))
         if g is None:
@@ -203,11 +215,23 @@ def _swept(recs, roots, expansions, *, want_flows):
         inner_flows: dict | None = {} if want_flows else None
         inner = _engine.sweep([out], inner_flows, seeds=[g], stop=copies)
         for k, value in inner.items():
+            found.setdefault(k, value)
             if k in inner_ids and inner_ids[k] not in grads:
                 grads[inner_ids[k]] = _engine.to_numpy(value)
         for (k, slot), value in (inner_flows or {}).items():
             flows[(inner_ids[k], slot)] = _engine.to_numpy(value)
-    return grads, flows
+
+
+def _recorded_inside(expansions, roots, grads: dict, flows: dict) -> None:
+    """After a releasing backward(), the gates of an opened composite or compiled call were not
+    part of it: their gradients come from a sweep seeded with what backward recorded on it."""
+    stamps = {root._backward[0] for root in roots if root._backward is not None}
+    found = {}
+    for composite, _, _, _ in expansions:
+        record = composite._backward
+        if record is not None and record[0] in stamps and not _engine.is_summary(record[1]):
+            found[id(composite)] = _engine.leaf_like(record[1], composite)
+    _sweep_inside(expansions, found, grads, flows, want_flows=True)
 
 
 def _edges_of_kept(recs, upstream=None) -> dict[tuple[str, int], np.ndarray]:
@@ -300,6 +324,7 @@ def trace(
         if compute:
             flows = _edges_of_kept(recs, recorded)
             node_grads = {key: _engine.value_of(g) for key, g in recorded.items()}
+            _recorded_inside(expansions, roots, node_grads, flows)
         freed = compute and any(r not in node_grads for r in root_ids)
     elif compute:
         try:

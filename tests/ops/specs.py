@@ -14,7 +14,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import graphgrad as gg
-from graphgrad.ops import structural
+from graphgrad.ops import selection, structural
 from graphgrad.testing import strategies as gst
 
 from .test_window import WINDOW_DRAWS
@@ -206,6 +206,51 @@ def _special_values_draw(fn):
     return draw
 
 
+def _cumsum_draw(data):
+    shape = data.draw(gst.shapes(min_dims=1), label="shape")
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1), label="dim")
+    return (lambda t: gg.cumsum(t, dim)), [data.draw(gst.arrays(shape), label="x")]
+
+
+def _prod_draw(data):
+    """Some entries exactly 0 (one or several per slice): the gradient must not divide by x."""
+    shape = data.draw(gst.shapes(min_dims=1), label="shape")
+    dim = data.draw(st.none() | st.integers(-len(shape), len(shape) - 1), label="dim")
+    keepdim = data.draw(st.booleans(), label="keepdim")
+    x = data.draw(gst.arrays(shape), label="x")
+    zeros = np.asarray(data.draw(st.lists(st.booleans(), min_size=x.size, max_size=x.size),
+                                 label="zeros"), dtype=bool).reshape(x.shape)
+    return (lambda t: gg.prod(t, dim, keepdim)), [np.where(zeros, 0.0, x)]
+
+
+def _gather_index(data, shape):
+    """(dim, int64 index): sizes up to x's off the axis, repeats along it (gradients add up)."""
+    axis = data.draw(st.integers(0, len(shape) - 1), label="axis")
+    index_shape = tuple(data.draw(st.integers(1, 4 if d == axis else n))
+                        for d, n in enumerate(shape))
+    index = data.draw(st.lists(st.integers(0, shape[axis] - 1), min_size=int(np.prod(index_shape)),
+                               max_size=int(np.prod(index_shape))), label="index")
+    return axis, np.asarray(index, dtype=np.int64).reshape(index_shape)
+
+
+def _gather_draw(data):
+    shape = data.draw(gst.shapes(min_dims=1), label="shape")
+    axis, index = _gather_index(data, shape)
+    return (lambda t: gg.gather(t, axis, gg.tensor(index))), [data.draw(gst.arrays(shape))]
+
+
+def _scatter_add_draw(data):
+    shape = data.draw(gst.shapes(min_dims=1), label="shape")
+    axis, index = _gather_index(data, shape)
+    return ((lambda g: selection._scatter_along(g, gg.tensor(index), axis=axis, shape=shape)),
+            [data.draw(gst.arrays(index.shape))])
+
+
+def _argsort_draw(data):
+    shape = data.draw(gst.shapes(min_dims=1), label="shape")
+    return (lambda t: gg.sort(t, 0, descending=True).indices), [data.draw(gst.arrays(shape))]
+
+
 SPECS: dict[str, Spec] = {
     "erf": _unary(gg.erf),
     "sign": Spec(_step_draw(gg.sign), smooth=False),
@@ -249,6 +294,11 @@ SPECS: dict[str, Spec] = {
     "matmul": Spec(_matmul_draw),
     "astype": Spec(_astype_draw, smooth=False, eps=1e-2),
     "to_device": Spec(_to_device_draw),
+    "cumsum": Spec(_cumsum_draw),
+    "prod": Spec(_prod_draw),
+    "gather": Spec(_gather_draw),
+    "scatter_add": Spec(_scatter_add_draw),
+    "argsort": Spec(_argsort_draw, differentiable=False),
 }
 
 # the window primitives under convolution and pooling draw their own geometry (test_window.py)
