@@ -71,7 +71,8 @@ class Tensor:
     """An n-dimensional array whose operations are recorded as a graph for differentiation."""
 
     __slots__ = ("data", "grad", "op", "inputs", "params", "seq", "name", "requires_grad",
-                 "scope", "hooks", "_site", "device", "retains_grad", "_backward", "__weakref__")
+                 "scope", "hooks", "_site", "device", "retains_grad", "_backward", "_from_library",
+                 "__weakref__")
     __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray + Tensor -> Tensor
     # what each slot holds (for type checkers; the slots above are the storage)
     data: Any
@@ -88,6 +89,10 @@ class Tensor:
     device: Device
     retains_grad: bool
     _backward: tuple[int, Any] | None
+    # True for constants the library makes or owns (a Python number in `x * 0.5`, pooling indices,
+    # a module's buffers): the drawing folds those into the box that uses them, and keeps the
+    # user's own data in sight
+    _from_library: bool
 
     if TYPE_CHECKING:
         # The methods `@declare(method=...)` installs, as type checkers and IDEs see them (at run
@@ -201,6 +206,7 @@ class Tensor:
         self._site = None
         self.retains_grad = False
         self._backward = None  # (stamp, gradient) recorded by a releasing backward (autodiff)
+        self._from_library = False
         self.requires_grad = False
         if requires_grad:
             if self.device is CPU and self.data.dtype.kind == "f":
@@ -226,6 +232,7 @@ class Tensor:
         t._site = None
         t.retains_grad = False
         t._backward = None
+        t._from_library = True
         return t
 
     # ----- array facts -------------------------------------------------------------------------
@@ -321,6 +328,7 @@ class Tensor:
         """The same values as a new leaf, cut from the graph (shares the array)."""
         t = Tensor._leaf(self.data, self.device)
         t.name = self.name
+        t._from_library = False
         if _tracer is not None:
             _tracer.detached(t, self)
         return t

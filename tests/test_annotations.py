@@ -25,12 +25,6 @@ PUBLIC_MODULES = (
 # Known gaps, each with the reason it is not closed yet; the test below fails when one is closed,
 # so this list only shrinks (delete the entry then).
 PENDING = {
-    "graphgrad.nn.module.Module.__call__": "nn/module.py is being reworked (forward hooks)",
-    "graphgrad.nn.module.Module.forward": "nn/module.py is being reworked (forward hooks)",
-    "graphgrad.nn.module.Module.apply": "nn/module.py is being reworked (forward hooks)",
-    "graphgrad.nn.module.Module.to": "nn/module.py is being reworked (forward hooks)",
-    "graphgrad.nn.module.Parameter.__init__": "nn/module.py is being reworked (forward hooks)",
-    "graphgrad.nn.module.Sequential.forward": "nn/module.py is being reworked (forward hooks)",
     "graphgrad.compiler.function.CompiledFunction.__call__":
         "its body rebinds *args to a list, so annotating it needs a body change (compiler work "
         "in progress)",

@@ -22,7 +22,7 @@ import numpy as np
 from graphgrad import config
 from graphgrad._tensor import Tensor
 from graphgrad.errors import ConfigError
-from graphgrad.backend import to_numpy
+from graphgrad.backend import Device, to_numpy
 
 __all__ = ["HookHandle", "Module", "ModuleDict", "ModuleList", "Parameter", "Sequential"]
 
@@ -32,7 +32,8 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data, name: str | None = None, requires_grad: bool = True, device=None):
+    def __init__(self, data: Any, name: str | None = None, requires_grad: bool = True,
+                 device: str | Device | None = None) -> None:
         if isinstance(data, Tensor):
             data = data.data
         if isinstance(data, np.ndarray):
@@ -89,6 +90,8 @@ class Module:
                                                               or isinstance(value, Tensor)):
             raise TypeError(f"{type(self).__name__}.{name} is a buffer: assign a Tensor or None, "
                             f"not a {type(value).__name__}")
+        if isinstance(value, Tensor) and name in self.__dict__.get("_buffers", ()):
+            value._from_library = True  # module state: drawn inside its module's box
         if isinstance(value, Module):
             value.__dict__["_has_parent"] = True
             if value.__dict__.get("_scope_name") is None:
@@ -157,7 +160,7 @@ class Module:
             raise KeyError(f"{type(self).__name__}.register_buffer: attribute {name!r} already "
                            f"exists and is not a buffer")
         self.__dict__["_buffers"][name] = bool(persistent)
-        object.__setattr__(self, name, tensor)
+        self.__setattr__(name, tensor)
 
     def named_buffers(self, prefix: str = "", *, persistent_only: bool = False
                       ) -> Iterator[tuple[str, Tensor]]:
@@ -184,10 +187,10 @@ class Module:
         return self
 
     # ----------------------------------------------------------------------------- calling
-    def forward(self, *args, **kwargs):  # pragma: no cover - abstract
+    def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _is_root_call():
             if self.__dict__["_has_parent"]:  # a sub-module called on its own: keep full names
                 for name, p in self.named_parameters():
@@ -265,12 +268,13 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
-    def apply(self, fn) -> Module:
+    def apply(self, fn: Callable[[Module], object]) -> Module:
+        """Call `fn` on every sub-module and this one (torch's Module.apply: custom init)."""
         for module in self.modules():
             fn(module)
         return self
 
-    def to(self, device) -> Module:
+    def to(self, device: str | Device) -> Module:
         """Move every parameter and buffer to `device` (in place)."""
         from graphgrad.backend import get_device
 
@@ -389,7 +393,7 @@ class Sequential(Module):
     def __iter__(self) -> Iterator[Module]:
         return self.children()
 
-    def forward(self, x):
+    def forward(self, x: Any) -> Any:
         for module in self.children():
             x = module(x)
         return x

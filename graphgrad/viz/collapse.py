@@ -2,8 +2,9 @@
 
 A scope (an nn module call, a composite's expansion) is *open* when `expand=` names it (or is
 True) or, for modules, when it sits less than `depth` module levels deep. The first closed scope
-on a node's scope chain swallows the node. A parameter or constant whose every consumer lies in
-the same collapsed node is folded into it (listed as its parameters).
+on a node's scope chain swallows the node. A parameter or library-made constant whose every
+consumer lies in the same collapsed node is folded into it (listed as its parameters); the user's
+own data stays in sight.
 """
 
 from __future__ import annotations
@@ -35,7 +36,16 @@ def _composite_symbol(name: str) -> str:
 def _leaf_kind(rec) -> str:
     if rec.requires_grad:
         return "param"
-    return "input" if rec.name else "const"
+    return "input" if rec.name or not getattr(rec.tensor, "_from_library", True) else "const"
+
+
+def _folds(rec) -> bool:
+    """A module's Parameter, or a constant the library made (`x * 0.5`'s 0.5), belongs to the box
+    that uses it; the user's own tensors (an input batch, labels, an image being optimised, named
+    or not) stay nodes of their own."""
+    from ..nn.module import Parameter
+
+    return isinstance(rec.tensor, Parameter) or bool(getattr(rec.tensor, "_from_library", True))
 
 
 def _closed_prefix(scope: tuple[ScopeView, ...], expand, depth):
@@ -65,7 +75,7 @@ def build_view(*, recs, order, root_ids, expand, depth, node_grads, flows, local
     for node_id in order:  # fold parameters and constants used only inside one closed scope
         rec = recs[node_id]
         if rec.op is None and not rec.is_root and group_of[node_id] is None and consumers[node_id] \
-                and _leaf_kind(rec) != "input":
+                and _folds(rec):
             groups = {group_of[c] for c in consumers[node_id]}
             if len(groups) == 1 and None not in groups:
                 group_of[node_id] = groups.pop()
