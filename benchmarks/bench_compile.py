@@ -3,6 +3,8 @@
   * the seed's sigmoid circuit, value and gradients: micrograd, eager graphgrad, the compiled
     function as a graph node (+ backward), compiled `value_and_grad` (fresh input tensors each
     time, and the same inputs reused), µs per circuit and per gate, engines taking turns;
+  * second order, grad of grad of the neuron (d/d inputs of dneuron/dw0): eager, eager around a
+    compiled region (its VJP compiled on demand), and the whole grad of grad compiled;
   * first-call (trace + code generation) times;
   * the LeNet digits epoch with a compiled step, against eager graphgrad and PyTorch CPU eager
     (same weights, batches and optimizer; epochs alternate), and the test accuracies;
@@ -103,6 +105,40 @@ def bench_circuit(rounds: int, block: int) -> None:
             if k != "micrograd":
                 print(f"micrograd / {k}: {mg_gate / (per[k] / 8):.1f}x per gate, "
                       f"{per['micrograd'] / per[k]:.1f}x per circuit (target >= 10x)")
+
+
+def second_order_steps() -> dict:
+    """grad of grad of the neuron, three ways: the inputs are fresh tensors each call."""
+    def hessian_row(fn):  # d/d(w0, x0, w1, x1, w2) of df/dw0
+        return gg.grad(gg.grad(fn, argnums=0), argnums=(0, 1, 2, 3, 4))
+
+    eager, region = hessian_row(neuron), hessian_row(gg.compile(neuron))
+    whole = gg.compile(hessian_row(neuron))
+    expected = [t.item() for t in eager(*_fresh())]
+    for fn in (region, whole):
+        got = [t.item() for t in fn(*_fresh())]
+        assert np.allclose(got, expected, rtol=1e-12), (got, expected)
+
+    def run(fn):
+        def step(n):
+            for _ in range(n):
+                fn(*_fresh())
+        return step
+
+    return {"eager grad of grad": run(eager), "grad of grad of a compiled region": run(region),
+            "compiled grad of grad": run(whole)}
+
+
+def bench_second_order(rounds: int, block: int) -> None:
+    with gg.default_dtype("float64"):
+        steps = second_order_steps()
+        seconds = best_times({k: (lambda s=s: s(block)) for k, s in steps.items()}, rounds,
+                             block=1)
+    print(f"\nsecond order: grad of grad of the neuron (float64, 5 second derivatives), best "
+          f"block of {block}:")
+    eager = seconds["eager grad of grad"]
+    for k, t in seconds.items():
+        print(f"{k:<42} {t / block * 1e6:>10.2f} µs  eager / this: {eager / t:.1f}x")
 
 
 def first_call_times() -> None:
@@ -262,6 +298,7 @@ def main(argv=None) -> None:
     parser.add_argument("--skip-lenet", action="store_true")
     args = parser.parse_args(argv)
     bench_circuit(args.rounds, args.circuits)
+    bench_second_order(args.rounds, max(1, args.circuits // 10))
     first_call_times()
     bench_memory()
     bench_conv(args.rounds)

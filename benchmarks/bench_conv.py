@@ -12,6 +12,9 @@ Run: .venv/bin/python benchmarks/bench_conv.py [--repeats 7] [--cpu] [--kernels]
 
 `--cpu` runs both libraries on one thread and times the thread's CPU time: on a loaded machine
 (wall-clock times of two-thread BLAS swing by 10x there) it still compares the work each does.
+`--breakdown` splits the forward of each shape into its window copy and its matmuls, and times
+the buffers a compiled function could own (a whole-batch window array and output allocated once,
+NumPy `out=`) against fresh ones, beside PyTorch's forward (issue #16).
 `--kernels` also times conv's three kernels one by one (graphgrad's backend kernels beside
 PyTorch's conv2d, conv2d_input and conv2d_weight), each beside the time NumPy's matmul would need
 for its multiply-adds alone: where a step misses, this says which kernel and by how much.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import statistics
 import time
 import tracemalloc
@@ -145,6 +149,57 @@ def _kernel_lines(torch, x_np, w_np, pad: int, geometry, matmul_gflops: float, r
     return lines
 
 
+def _breakdown_lines(torch, x_np, w_np, pad: int, geometry, repeats: int,
+                     label: str) -> list[str]:
+    """Where conv's forward time goes, and what buffers reused across calls would save.
+
+    The chunked kernel copies windows into per-thread scratch (reused already) and multiplies
+    image by image into a fresh output; here the copy and the matmuls run alone, and the forward
+    is redone with buffers owned by the caller: the whole batch's windows (N, C*K, L) and the
+    output allocated once, filled by `np.copyto` and `np.matmul(..., out=)`."""
+    from graphgrad.backend import conv_numpy
+
+    n, c, o = x_np.shape[0], x_np.shape[1], w_np.shape[0]
+    ck, positions = c * math.prod(geometry.kernel), math.prod(geometry.out_size)
+    kernel = w_np.reshape(o, ck)
+    owned_cols = np.empty((n, c) + geometry.kernel + geometry.out_size, np.float32)
+    owned_y, owned_out = (np.empty((n, o, positions), np.float32) for _ in range(2))
+    step = conv_numpy._images_per_chunk(n, ck * positions * 4)
+
+    def copy_windows(cols):
+        for start in range(0, n, step):
+            np.copyto(cols[start:start + step],
+                      conv_numpy._windows_channels_first(x_np[start:start + step], geometry))
+
+    def forward_owned():
+        copy_windows(owned_cols)
+        np.matmul(kernel, owned_cols.reshape(n, ck, positions), out=owned_y)
+
+    def forward_fresh():
+        cols = np.empty_like(owned_cols)
+        copy_windows(cols)
+        return np.matmul(kernel, cols.reshape(n, ck, positions))
+
+    steps = {
+        "kernel (chunked, scratch windows)": lambda: conv_kernels.conv_forward(
+            np, x_np, w_np, geometry),
+        "  its window copy alone": lambda: copy_windows(owned_cols),
+        "  its matmuls alone (out=)": lambda: np.matmul(
+            kernel, owned_cols.reshape(n, ck, positions), out=owned_y),
+        "whole-batch windows + y owned (out=)": forward_owned,
+        "whole-batch windows + y fresh": forward_fresh,
+        "output: fresh np.empty + write": lambda: np.copyto(np.empty_like(owned_y), owned_y),
+        "output: owned buffer, write": lambda: np.copyto(owned_out, owned_y),
+    }
+    if torch is not None:
+        tx, tw = torch.tensor(x_np), torch.tensor(w_np)
+        steps["pytorch forward"] = lambda: torch.nn.functional.conv2d(tx, tw, padding=pad)
+    best = best_times(steps, repeats, clock=CLOCK[0])
+    theirs = best.get("pytorch forward")
+    return [f"{label:38} {name:38} {t * 1e3:8.2f}ms "
+            + (f"{t / theirs:6.2f}x pytorch" if theirs else "") for name, t in best.items()]
+
+
 def _peak_memory(step) -> int:
     gc.collect()
     windows.release_workspace()
@@ -161,6 +216,8 @@ def _peak_memory(step) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--breakdown", action="store_true",
+                        help="split conv's forward into window copy and matmuls; owned buffers")
     parser.add_argument("--kernels", action="store_true",
                         help="also time conv's forward, input and weight gradients one by one")
     parser.add_argument("--cpu", action="store_true",
@@ -189,7 +246,7 @@ def main() -> None:
               f"{'pytorch':>9} {'ratio':>6} {'target':>7} {'GFLOP/s':>8} {'of matmul':>9}")
     print(header)
     print("-" * len(header))
-    memory_lines, kernel_lines = [], []
+    memory_lines, kernel_lines, breakdown_lines = [], [], []
     for n, c, size, o, k, pad in SHAPES:
         rng = np.random.default_rng(0)
         x_np = rng.standard_normal((n, c, size, size), dtype=np.float32)
@@ -217,6 +274,9 @@ def main() -> None:
             frac = f"{gf / matmul:.0%}" if gf else ""
             print(f"{label:38} {op:9} {t * 1e3:8.2f}ms {ref:>9} {ratio:>6} {verdict:>7} "
                   f"{gfs:>8} {frac:>9}")
+        if args.breakdown:
+            breakdown_lines += _breakdown_lines(torch, x_np, w_np, pad, geometry, args.repeats,
+                                                label)
         if args.kernels:
             kernel_lines += _kernel_lines(torch, x_np, w_np, pad, geometry, matmul, args.repeats,
                                           label)
@@ -231,6 +291,11 @@ def main() -> None:
           "buffers, freed beforehand so that they count):")
     for line in memory_lines:
         print(line)
+    if breakdown_lines:
+        print()
+        print("conv2d forward, where the time goes and what owned buffers save (best of turns):")
+        for line in breakdown_lines:
+            print(line)
     if kernel_lines:
         print()
         heading = (f"{'conv kernels, one by one':38} {'kernel':12} {'graphgrad':>10} "

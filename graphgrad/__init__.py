@@ -19,7 +19,7 @@ from .config import (default_dtype, enable_grad, expand_composites, get_default_
                      manual_seed, name_scope, no_grad, num_threads, set_default_dtype,
                      set_grad_enabled, set_num_threads)
 from .errors import (AnomalyError, ArgumentError, BackwardError, DeviceError, DtypeError,
-                     GraphFreedError, GraphgradError, ShapeError)
+                     GraphFreedError, GraphgradError, InPlaceError, ShapeError)
 from . import autograd
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .factories import (arange, eye, full, linspace, ones, ones_like, rand, randint, randn, zeros,
@@ -31,8 +31,10 @@ from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, cat,
                   mul, neg, norm, not_equal, pad, permute, pow, reciprocal, repeat, reshape, round,
                   sign, sin, split, sqrt, squeeze, stack, std, sub, sum, sum_to, swapaxes, t,
                   transpose, unfold, unsqueeze, var, view, where)
-from .ops import (SortResult, TopKResult, cumsum, gather, masked_fill, one_hot, prod, sort,
-                  topk)
+from .dtypes import (bool_, double, float16, float32, float64, half, int8, int16, int32, int64,
+                     long, short, uint8)
+from .ops import (MaxResult, SortResult, TopKResult, amax, amin, cumsum, gather, masked_fill,
+                  one_hot, prod, sort, topk)
 from ._primitive import PRIMITIVES, Primitive, primitive
 from .compiler import compile  # gg.compile: trace once, run generated code (docs/compile.md)
 from ._tensor import Tensor, tensor
@@ -59,9 +61,12 @@ __all__ = [
     "set_grad_enabled", "set_num_threads",
     # errors
     "AnomalyError", "ArgumentError", "BackwardError", "CheckpointError", "DeviceError",
-    "DtypeError", "GraphFreedError", "GraphgradError", "ShapeError",
+    "DtypeError", "GraphFreedError", "GraphgradError", "InPlaceError", "ShapeError",
     # autodiff transforms and debugging
     "autograd", "detect_anomaly", "is_anomaly_enabled", "set_detect_anomaly",
+    # dtypes (PyTorch's names)
+    "bool_", "double", "float16", "float32", "float64", "half", "int8", "int16", "int32", "int64",
+    "long", "short", "uint8",
     # tensor factories
     "arange", "eye", "full", "linspace", "ones", "ones_like", "rand", "randint", "randn", "zeros",
     "zeros_like",
@@ -74,8 +79,8 @@ __all__ = [
     "sign", "sin", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum_to", "swapaxes", "t",
     "transpose", "unfold", "unsqueeze", "var", "view", "where",
     # selection and scans
-    "SortResult", "TopKResult", "cumsum", "gather", "masked_fill", "one_hot", "prod", "sort",
-    "topk",
+    "MaxResult", "SortResult", "TopKResult", "amax", "amin", "cumsum", "gather", "masked_fill",
+    "one_hot", "prod", "sort", "topk",
     # composite ops
     "COMPOSITES", "avg_pool2d", "batch_norm", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_output_shape",

@@ -165,10 +165,13 @@ def apply(op: Primitive, args: tuple, params) -> Tensor:
     except GraphgradError:
         raise
     except (ValueError, IndexError, TypeError) as error:
+        _check_data_is_an_array(op, args)
         raise ShapeError(
             f"{op.name}: cannot apply to {describe(args)} with {dict(params) or 'no parameters'} "
             f"(at {user_site()}): {error}"
         ) from error
+    if data.__class__ is Tensor:
+        _check_data_is_an_array(op, args)
     if _anomaly is not None:  # gg.detect_anomaly(): off, this one global lookup is all it costs
         _anomaly.forward(op, args, params, data)
     out = _new_node(data, device)
@@ -232,6 +235,19 @@ _tracer = None
 # While gg.detect_anomaly() is on, graphgrad.anomaly sets its checker here: `forward(op, args,
 # params, data)` raises AnomalyError at the first node whose finite inputs give a NaN or an inf.
 _anomaly: Any = None
+
+
+def _check_data_is_an_array(op: Primitive, args: tuple) -> None:
+    """`.data` is the raw array; a Tensor put there (`p.data += -lr * p.grad` on a scalar, where
+    p.grad is a Tensor as in PyTorch) would nest graphs inside values: refused at the next use."""
+    for t in args:
+        if isinstance(t.data, Tensor):
+            raise ArgumentError(
+                f"{op.name}: an input's .data holds a Tensor, not an array "
+                f"({t.name or 'a leaf'} of shape {t.data.shape}); it was assigned one, e.g. by "
+                f"`p.data += -lr * p.grad` "
+                f"(p.grad is a Tensor, as in PyTorch). Write `p.data += -lr * p.grad.data`, or "
+                f"`with gg.no_grad(): p -= lr * p.grad`, or use gg.optim.SGD (at {user_site(4)})")
 
 
 def _raise_not_floating(op: Primitive, x: Tensor) -> None:

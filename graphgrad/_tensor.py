@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import config
-from .backend import CPU, Device, device_of, get_device, is_floating, to_numpy
-from .errors import ArgumentError, BackwardError, DtypeError, ShapeError, format_site
+from .backend import CPU, Device, device_of, dtype_name, get_device, is_floating, to_numpy
+from .errors import (ArgumentError, BackwardError, DeviceError, DtypeError, InPlaceError,
+                     ShapeError, format_site)
 
 if TYPE_CHECKING:
     from ._primitive import Primitive
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from .ops import structural as _structural
 
 _seq = itertools.count()
+_current_scope = config.current_scope
 _SCALAR_TYPES = {"float32": np.float32, "float64": np.float64}
 # shared, read-only: "this node has no parameters"
 _NO_PARAMS: Mapping[str, Any] = types.MappingProxyType({})
@@ -73,7 +75,6 @@ class Tensor:
     __slots__ = ("data", "grad", "op", "inputs", "params", "seq", "name", "requires_grad",
                  "scope", "hooks", "_site", "device", "retains_grad", "_backward", "_from_library",
                  "__weakref__")
-    __array_ufunc__ = None  # NumPy defers to our reflected operators: ndarray + Tensor -> Tensor
     # what each slot holds (for type checkers; the slots above are the storage)
     data: Any
     grad: Tensor | None
@@ -90,8 +91,8 @@ class Tensor:
     retains_grad: bool
     _backward: tuple[int, Any] | None
     # True for constants the library makes or owns (a Python number in `x * 0.5`, pooling indices,
-    # a module's buffers): the drawing folds those into the box that uses them, and keeps the
-    # user's own data in sight
+    # a module's buffers, a tensor made inside a module's forward such as a dropout mask): the
+    # drawing folds those into the box that uses them, and keeps the user's own data in sight
     _from_library: bool
 
     if TYPE_CHECKING:
@@ -102,6 +103,8 @@ class Tensor:
         abs = _elementwise.abs
         add = _elementwise.add
         all = _reduction.all
+        amax = _reduction.amax
+        amin = _reduction.amin
         any = _reduction.any
         argmax = _reduction.argmax
         argmin = _reduction.argmin
@@ -115,7 +118,7 @@ class Tensor:
         cumsum = _scan.cumsum
         cos = _elementwise.cos
         div = _elementwise.div
-        equal = _elementwise.equal
+        equal = eq = _elementwise.equal
         erf = _elementwise.erf
         exp = _elementwise.exp
         expand = _structural.expand
@@ -123,13 +126,13 @@ class Tensor:
         flatten = _structural.flatten
         floor = _elementwise.floor
         gather = _selection.gather
-        greater = _elementwise.greater
-        greater_equal = _elementwise.greater_equal
+        greater = gt = _elementwise.greater
+        greater_equal = ge = _elementwise.greater_equal
         isfinite = _elementwise.isfinite
         isinf = _elementwise.isinf
         isnan = _elementwise.isnan
-        less = _elementwise.less
-        less_equal = _elementwise.less_equal
+        less = lt = _elementwise.less
+        less_equal = le = _elementwise.less_equal
         log = _elementwise.log
         log_softmax = _activations.log_softmax
         logsumexp = _reduction.logsumexp
@@ -144,7 +147,7 @@ class Tensor:
         mul = _elementwise.mul
         neg = _elementwise.neg
         norm = _reduction.norm
-        not_equal = _elementwise.not_equal
+        not_equal = ne = _elementwise.not_equal
         permute = _structural.permute
         pow = _elementwise.pow
         prod = _scan.prod
@@ -206,7 +209,7 @@ class Tensor:
         self._site = None
         self.retains_grad = False
         self._backward = None  # (stamp, gradient) recorded by a releasing backward (autodiff)
-        self._from_library = False
+        self._from_library = bool(_current_scope())  # made inside a module's forward
         self.requires_grad = False
         if requires_grad:
             if self.device is CPU and self.data.dtype.kind == "f":
@@ -361,12 +364,26 @@ class Tensor:
         _autodiff.sweep((self,), None if gradient is None else (gradient,),
                         retain_graph=retain_graph or create_graph, create_graph=create_graph)
 
-    def to(self, device: str | Device) -> Tensor:
-        """A copy on `device`; differentiable (the gradient moves back)."""
-        target = get_device(device)
-        if target is self.device:
-            return self
-        return _ops.to_device(self, device=target)
+    def to(self, *args: Any, device: str | Device | None = None, dtype: Any = None) -> Tensor:
+        """This tensor on another device and/or with another dtype, as torch's `.to`:
+        `x.to("cuda")`, `x.to(gg.float64)`, `x.to("cpu", "float32")`, `x.to(other)` (other's
+        device and dtype). Differentiable (the gradient moves and casts back); `x` itself when
+        nothing changes."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, Device) or (isinstance(arg, str) and _is_device_name(arg)):
+                device = arg
+            else:
+                dtype = arg
+        out = self
+        if dtype is not None:
+            out = out.astype(dtype)
+        if device is not None:
+            target = get_device(device)
+            if target is not out.device:
+                out = _ops.to_device(out, device=target)
+        return out
 
     def cpu(self) -> Tensor:
         return self.to(CPU)
@@ -456,6 +473,107 @@ class Tensor:
             "changing it in place would change what its consumers computed. Build a new one, "
             "e.g. gg.where(mask, value, x), or gg.concatenate / gg.stack of the pieces")
 
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        """NumPy meets a Tensor. `array + tensor` is `tensor.__radd__(array)` (a graph node);
+        `array += tensor` updates the array in place with the tensor's values (micrograd's
+        `p.data += -lr * p.grad`); any other NumPy function refuses, as before."""
+        if method != "__call__" or kwargs:
+            return NotImplemented
+        if out is not None:
+            if any(isinstance(o, Tensor) for o in out):
+                return NotImplemented
+            return ufunc(*[t.data if isinstance(t, Tensor) else t for t in inputs], out=out)
+        reflected = _REFLECTED.get(ufunc.__name__)
+        if reflected is None or len(inputs) != 2 or inputs[1] is not self:
+            return NotImplemented
+        return getattr(self, reflected)(inputs[0])
+
+    # ----- in place: what PyTorch allows on leaves (a manual SGD step, zeroing a gradient) ------
+    # A graph node never changes (its consumers computed with its values): `y += 1` on one makes
+    # a new node, as `y = y + 1`. A leaf changes in place, keeping its identity, dtype and device,
+    # unless it requires grad while gradients are recorded (PyTorch refuses that too).
+    def _in_place(self, op: str, values: Any) -> Tensor:
+        if self.op is not None:
+            raise InPlaceError(
+                f"{op}: this tensor is the result of {self.op.name} (created at {self.site}), a "
+                f"node of the graph; changing it would change what its consumers computed. "
+                f"Make a new tensor instead (y = y + other)")
+        if self.requires_grad and config.is_grad_enabled():
+            raise InPlaceError(
+                f"{op}: {self.name or 'this leaf'} requires grad, and changing it in place while "
+                f"gradients are recorded would corrupt them (PyTorch refuses it too). Update it "
+                f"under `with gg.no_grad():`, or use an optimizer from gg.optim")
+        if isinstance(values, Tensor):
+            if values.device is not self.device:
+                raise DeviceError(f"{op}: the values are on {values.device}, the tensor on "
+                                  f"{self.device}")
+            values = values.data
+        xp = self.device.xp
+        new = xp.asarray(values)
+        if _KIND_ORDER.index(_kind(new.dtype)) > _KIND_ORDER.index(_kind(self.data.dtype)):
+            raise DtypeError(f"{op}: {dtype_name(new.dtype)} values cannot go into a "
+                             f"{self.dtype} tensor without losing their kind (convert them first)")
+        try:
+            new = xp.broadcast_to(new, self.shape)
+        except ValueError:
+            raise ShapeError(f"{op}: values of shape {tuple(new.shape)} do not broadcast to the "
+                             f"tensor's shape {self.shape}") from None
+        dtype = self.data.dtype
+        self.data = xp.astype(new, dtype) if hasattr(xp, "astype") else new.astype(dtype)
+        return self
+
+    def _in_place_binary(self, op: str, other: Any, combine: Callable[[Any, Any], Any]) -> Tensor:
+        value = other.data if isinstance(other, Tensor) else other
+        return self._in_place(op, combine(self.data, value))
+
+    def __iadd__(self, other):
+        if self.op is not None:
+            return NotImplemented  # a graph node: Python falls back to y = y + other
+        return self._in_place_binary("+=", other, lambda a, b: a + b)
+
+    def __isub__(self, other):
+        if self.op is not None:
+            return NotImplemented
+        return self._in_place_binary("-=", other, lambda a, b: a - b)
+
+    def __imul__(self, other):
+        if self.op is not None:
+            return NotImplemented
+        return self._in_place_binary("*=", other, lambda a, b: a * b)
+
+    def __itruediv__(self, other):
+        if self.op is not None:
+            return NotImplemented
+        return self._in_place_binary("/=", other, lambda a, b: a / b)
+
+    def add_(self, other: Any, *, alpha: float = 1.0) -> Tensor:
+        """self += alpha * other, in place (torch's add_); see the rules above `_in_place`."""
+        return self._in_place_binary("add_", other, lambda a, b: a + alpha * b)
+
+    def sub_(self, other: Any, *, alpha: float = 1.0) -> Tensor:
+        """self -= alpha * other, in place (torch's sub_)."""
+        return self._in_place_binary("sub_", other, lambda a, b: a - alpha * b)
+
+    def mul_(self, other: Any) -> Tensor:
+        """self *= other, in place (torch's mul_)."""
+        return self._in_place_binary("mul_", other, lambda a, b: a * b)
+
+    def div_(self, other: Any) -> Tensor:
+        """self /= other, in place (torch's div_)."""
+        return self._in_place_binary("div_", other, lambda a, b: a / b)
+
+    def fill_(self, value: float) -> Tensor:
+        """Every element set to `value`, in place (torch's fill_)."""
+        return self._in_place("fill_", value)
+
+    def zero_(self) -> Tensor:
+        """Every element set to 0, in place (torch's zero_: `w.grad.zero_()`)."""
+        return self._in_place("zero_", 0)
+
+    def copy_(self, src: Any) -> Tensor:
+        """The values of `src` (broadcast to this shape), in place (torch's copy_)."""
+        return self._in_place("copy_", src)
+
     # ----- methods that are not ops ---------------------------------------------------------------
     # Every op method (sum, exp, reshape, view, clip/clamp, float, chunk, ...) is installed by
     # its declaration in graphgrad.ops (`@declare(method=True)`): the method IS the public op.
@@ -533,15 +651,49 @@ def tensor(data: Any, dtype: str | np.dtype | type | None = None,
     """Make a leaf tensor: `gg.tensor(2.0, requires_grad=True, name="w0")`.
 
     Python floats and lists of floats become the default dtype (float32, as in PyTorch and JAX;
-    see `gg.set_default_dtype`); NumPy arrays keep their dtype.
+    see `gg.set_default_dtype`); NumPy arrays keep their dtype. A bad `dtype` or a flag that is
+    not a bool is an error naming `tensor` (not NumPy's message, not a truthy "no").
     """
+    if dtype is not None or (requires_grad is not False and requires_grad is not True):
+        from .declare import check_argument, check_dtype  # only on this path: no cost otherwise
+
+        check_argument("tensor", "requires_grad", requires_grad, bool)
+        if dtype is not None:
+            check_dtype("tensor", dtype)
     if type(data) is float and device is None and dtype is None:  # a scalar: the fast path
         t = Tensor._leaf(_SCALAR_TYPES[_default_dtype()](data), CPU)
+        t._from_library = bool(_current_scope())  # the user's own value, unless in a forward
         t.requires_grad = bool(requires_grad)  # a Python float always makes a floating tensor
         t.name = name
         return t
-    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad, name=name)
+    t = Tensor(data, dtype=dtype, device=device, name=name)
+    if requires_grad:
+        try:
+            t.requires_grad_(True)
+        except TypeError as error:  # integer or bool data: say which call made it
+            raise DtypeError(f"tensor: {error}; give floating data or dtype='float32'") from None
+    return t
 
+
+_KIND_ORDER = ("bool", "int", "float")  # an in-place update never narrows to an earlier kind
+
+
+def _kind(dtype: Any) -> str:
+    name = dtype_name(dtype)
+    return "bool" if name == "bool" else "int" if "int" in name else "float"
+
+
+def _is_device_name(name: str) -> bool:
+    """'cpu', 'cuda', 'cuda:1', 'strict:device1': a device (any other string is a dtype)."""
+    return name.split(":", 1)[0] in ("cpu", "cuda", "strict")
+
+
+# NumPy's ufunc for `array <op> tensor` -> the Tensor method that computes it
+_REFLECTED = {"add": "__radd__", "subtract": "__rsub__", "multiply": "__rmul__",
+              "divide": "__rtruediv__", "true_divide": "__rtruediv__", "power": "__rpow__",
+              "matmul": "__rmatmul__", "less": "__gt__", "less_equal": "__ge__",
+              "greater": "__lt__", "greater_equal": "__le__", "equal": "__eq__",
+              "not_equal": "__ne__"}
 
 # Shown (help(), signatures, reprs of the class) where users reach it, as torch.Tensor is
 Tensor.__module__ = "graphgrad"

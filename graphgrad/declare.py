@@ -33,7 +33,7 @@ import numpy as np
 if typing.TYPE_CHECKING:
     from ._tensor import Tensor
 
-from .errors import ArgumentError, GraphgradError, user_site
+from .errors import ArgumentError, DtypeError, GraphgradError, user_site
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -272,6 +272,43 @@ def declare(fn: F | None = None, *, name: str | None = None,
     return register(fn) if fn is not None else register
 
 
+@functools.cache
+def argument_check(annotation: Any) -> tuple[Callable[[Any], bool], str] | None:
+    """The test `@declare` generates for a parameter annotated `annotation`, as a predicate, and
+    what a valid value is ("an int"); None where the annotation says too little (Any, devices).
+
+    Why: arguments checked outside a declared op (layer constructors, `gg.tensor`) follow the
+    same rules and wording as the ops'. Built once per annotation; declared ops never call it."""
+    check = _check_for(annotation)
+    if check is None:
+        return None
+    holds = eval("lambda __v: " + check.expr.format(v="__v"), dict(_CHECK_NAMESPACE))
+    return holds, check.valid
+
+
+def check_argument(op: str, name: str, value: Any, annotation: Any) -> None:
+    """Raise the ArgumentError a declared op would (naming `op`, the argument, its value and what
+    is valid) unless `value` fits `annotation`."""
+    check = argument_check(annotation)
+    if check is not None and not check[0](value):
+        _bad_argument(op, name, value, check[1])
+
+
+def check_dtype(op: str, dtype: Any, kinds: str = "biuf") -> None:
+    """Raise DtypeError naming `op` unless `dtype` names a dtype of one of NumPy's `kinds`
+    (bool, ints, floats): a name, a NumPy dtype or scalar type, or a namespace's dtype. Why:
+    NumPy's own messages ("Tuple must have size 2") name neither the op nor the choices."""
+    try:
+        kind = np.dtype(getattr(dtype, "_np_dtype", dtype)).kind if dtype is not None else ""
+    except (TypeError, ValueError, SyntaxError):
+        kind = ""
+    if not kind or kind not in kinds:
+        names = {"b": "'bool'", "i": "'int64'", "u": "'uint8'", "f": "'float32', 'float64'"}
+        examples = ", ".join(names[k] for k in kinds if k in names)
+        raise DtypeError(f"{op}: dtype {_describe_value(dtype)} is not a dtype {op} takes; give "
+                         f"a name such as {examples} or a NumPy dtype (at {user_site()})")
+
+
 def resolve_axis(op: str, axis, dim):
     """NumPy's `axis=` and PyTorch's `dim=` name the same thing: give one of them."""
     if dim is None:
@@ -295,5 +332,5 @@ def resolve_keepdims(op: str, keepdims, keepdim) -> bool:
     return bool(keepdims)
 
 
-__all__ = ["ArgumentError", "METHODS", "OPS", "TensorLike", "declare", "resolve_axis",
-           "resolve_keepdims"]
+__all__ = ["ArgumentError", "METHODS", "OPS", "TensorLike", "argument_check", "check_argument",
+           "check_dtype", "declare", "resolve_axis", "resolve_keepdims"]

@@ -48,6 +48,11 @@ class BackwardError(GraphgradError, RuntimeError):
     """backward() called in a way that has no meaning (non-scalar root without a gradient...)."""
 
 
+class InPlaceError(GraphgradError, RuntimeError):
+    """An in-place update (`w -= lr * w.grad`, `w.zero_()`) where it would change what the graph
+    computed: on a node of the graph, or on a leaf that requires grad while grad mode is on."""
+
+
 class AnomalyError(GraphgradError, RuntimeError):
     """Under `detect_anomaly()`: a node (forward) or a node's VJP (backward) made a NaN or an inf
     from finite values; the message names the op, the shapes, the values and the user's line."""

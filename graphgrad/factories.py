@@ -6,6 +6,7 @@ import numpy as np
 
 from . import config
 from .backend import Device, dtype_name, get_device
+from .declare import check_argument, check_dtype
 from .errors import ArgumentError, user_site
 from ._tensor import Tensor
 
@@ -13,8 +14,16 @@ from ._tensor import Tensor
 DType = str | np.dtype | type
 
 
-def _make(array: np.ndarray, dtype, device, requires_grad: bool, name) -> Tensor:
-    dtype = dtype_name(dtype or config.get_default_dtype())
+def _checked(op: str, dtype, requires_grad: bool = False) -> None:
+    """`dtype=()` or `requires_grad="no"` is an error naming `op`, not a silent default."""
+    check_argument(op, "requires_grad", requires_grad, bool)
+    if dtype is not None:
+        check_dtype(op, dtype)
+
+
+def _make(op: str, array: np.ndarray, dtype, device, requires_grad: bool, name) -> Tensor:
+    _checked(op, dtype, requires_grad)
+    dtype = dtype_name(dtype if dtype is not None else config.get_default_dtype())
     return Tensor(np.asarray(array, dtype=dtype), device=device, requires_grad=requires_grad,
                   name=name)
 
@@ -34,36 +43,40 @@ def zeros(*shape: int | tuple[int, ...], dtype: DType | None = None,
           device: str | Device | None = None, requires_grad: bool = False,
           name: str | None = None) -> Tensor:
     """A tensor of zeros: `gg.zeros(2, 3)` or `gg.zeros((2, 3))` (torch.zeros, np.zeros)."""
-    return _make(np.zeros(_shape(shape, "zeros")), dtype, device, requires_grad, name)
+    return _make("zeros", np.zeros(_shape(shape, "zeros")), dtype, device, requires_grad, name)
 
 
 def ones(*shape: int | tuple[int, ...], dtype: DType | None = None,
          device: str | Device | None = None, requires_grad: bool = False,
          name: str | None = None) -> Tensor:
     """A tensor of ones: `gg.ones(2, 3)` or `gg.ones((2, 3))` (torch.ones, np.ones)."""
-    return _make(np.ones(_shape(shape, "ones")), dtype, device, requires_grad, name)
+    return _make("ones", np.ones(_shape(shape, "ones")), dtype, device, requires_grad, name)
 
 
 def full(shape: int | tuple[int, ...], value: float, dtype: DType | None = None,
          device: str | Device | None = None, requires_grad: bool = False,
          name: str | None = None) -> Tensor:
     """A tensor filled with `value` (torch.full, np.full)."""
-    return _make(np.full(_shape((shape,), "full"), value), dtype, device, requires_grad, name)
+    return _make("full", np.full(_shape((shape,), "full"), value), dtype, device, requires_grad,
+                 name)
 
 
 def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
     """Zeros of `t`'s shape, dtype and device (torch.zeros_like)."""
+    _checked("zeros_like", None, requires_grad)
     return Tensor(t.device.xp.zeros_like(t.data), device=t.device, requires_grad=requires_grad)
 
 
 def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
     """Ones of `t`'s shape, dtype and device (torch.ones_like)."""
+    _checked("ones_like", None, requires_grad)
     return Tensor(t.device.xp.ones_like(t.data), device=t.device, requires_grad=requires_grad)
 
 
 def arange(*args: float, dtype: DType | None = None,
            device: str | Device | None = None) -> Tensor:
     """NumPy's arange; a float range takes the default dtype (float32 unless changed)."""
+    _checked("arange", dtype)
     values = np.arange(*args, dtype=dtype)
     if dtype is None and values.dtype.kind == "f":
         values = values.astype(config.get_default_dtype())
@@ -76,8 +89,8 @@ def randn(*shape: int | tuple[int, ...], generator: np.random.Generator | None =
           name: str | None = None) -> Tensor:
     """Standard normal values (torch.randn), drawn on the host from `generator`, a fresh
     generator seeded by `seed`, or else the default generator (`gg.manual_seed`)."""
-    return _make(_rng("randn", generator, seed).standard_normal(_shape(shape, "randn")), dtype,
-                 get_device(device), requires_grad, name)
+    draws = _rng("randn", generator, seed).standard_normal(_shape(shape, "randn"))
+    return _make("randn", draws, dtype, get_device(device), requires_grad, name)
 
 
 def _rng(op: str, generator: np.random.Generator | None, seed: int | None
@@ -94,7 +107,7 @@ def rand(*shape: int | tuple[int, ...], generator: np.random.Generator | None = 
          device: str | Device | None = None, requires_grad: bool = False,
          name: str | None = None) -> Tensor:
     """Uniform values in [0, 1) (torch.rand, np.random.random), drawn as `randn` draws."""
-    return _make(_rng("rand", generator, seed).random(_shape(shape, "rand")), dtype,
+    return _make("rand", _rng("rand", generator, seed).random(_shape(shape, "rand")), dtype,
                  get_device(device), requires_grad, name)
 
 
@@ -105,6 +118,7 @@ def randint(low: int, high: int | tuple[int, ...] | None = None,
             name: str | None = None) -> Tensor:
     """Integers uniform in [low, high) (torch.randint): `randint(low, high, size)`, or
     `randint(high, size)` as PyTorch; int64 unless `dtype` says otherwise; drawn as `randn`."""
+    _checked("randint", dtype)
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         size = tuple(high)
         low, high = 0, low
@@ -126,7 +140,7 @@ def eye(n: int, m: int | None = None, *, dtype: DType | None = None,
         name: str | None = None) -> Tensor:
     """The n x m identity matrix (m = n by default): ones on the diagonal (torch.eye, np.eye)."""
     rows, cols = _shape((n, n if m is None else m), "eye")
-    return _make(np.eye(rows, cols), dtype, get_device(device), requires_grad, name)
+    return _make("eye", np.eye(rows, cols), dtype, get_device(device), requires_grad, name)
 
 
 def linspace(start: float, end: float, steps: int, *, dtype: DType | None = None,
@@ -138,4 +152,5 @@ def linspace(start: float, end: float, steps: int, *, dtype: DType | None = None
         if isinstance(bound, bool) or not isinstance(bound, (int, float, np.integer, np.floating)):
             raise ArgumentError(f"linspace: {label} must be a number, got {bound!r}")
     (count,) = _shape((steps,), "linspace")
-    return _make(np.linspace(start, end, count), dtype, get_device(device), requires_grad, name)
+    return _make("linspace", np.linspace(start, end, count), dtype, get_device(device),
+                 requires_grad, name)

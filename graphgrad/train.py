@@ -24,6 +24,7 @@ from graphgrad import config
 from graphgrad._tensor import Tensor
 from graphgrad.atomic import atomic_write
 from graphgrad.data.loader import DataLoader
+from graphgrad.optim.plateau import ReduceLROnPlateau
 
 if TYPE_CHECKING:  # annotations only (matplotlib loads when a figure is asked for)
     from matplotlib.figure import Figure
@@ -136,20 +137,23 @@ def fit(
     val: Sequence[np.ndarray] | None = None,
     batch_size: int = 64,
     seed: int | None = 0,
-    schedule: Schedule | None = None,
+    schedule: Schedule | ReduceLROnPlateau | None = None,
     accuracy_fn: Callable | None = accuracy,
     progress: bool = True,
     callback: Callable[[int, History], None] | None = None,
     workers: int | None = None,  # N: data-parallel on N Ray workers (graphgrad.distributed.fit)
     address: str | None = None,  # with workers: the Ray cluster to join ("auto"); default local
     compile: bool = False,  # run the forward + loss step as gg.compile'd code (docs/compile.md)
+    scheduler: Schedule | ReduceLROnPlateau | None = None,  # PyTorch's word for `schedule`
 ) -> History:
     """Train for `epochs` passes over `train`; return the per-epoch `History`.
 
     Each step: ``loss = loss_fn(model(x), *targets)``, ``zero_grad``, ``backward``, ``step``.
     ``train`` is a `DataLoader` or a tuple ``(x, y, ...)`` batched with ``batch_size`` and
     shuffled with ``seed``. ``val`` = (x, y) is evaluated after every epoch. ``schedule`` (a
-    learning-rate schedule) steps once per epoch. The first non-finite loss stops training with
+    learning-rate schedule; ``scheduler=`` is the same argument) steps once per epoch; a
+    `ReduceLROnPlateau` steps with the epoch's monitored metric: the validation loss when there
+    is ``val``, else the training loss. The first non-finite loss stops training with
     a `FloatingPointError` naming the epoch, step and loss, after putting back the weights and
     optimizer state that gave the last finite loss (from before the last step). The learning
     rate is blamed (the lecture: "training fails? perhaps the learning rate is too large") only
@@ -157,12 +161,22 @@ def fit(
     ``compile=True`` traces the forward and loss once per batch shape and train/eval mode and
     runs generated code after that (the same losses as eager mode, to rounding).
     """
+    if scheduler is not None:
+        if schedule is not None:
+            raise ValueError("fit: got both schedule= and scheduler=; they are the same argument "
+                             "(graphgrad's and PyTorch's word), give one")
+        schedule = scheduler
+    if isinstance(schedule, ReduceLROnPlateau) and (workers is not None or address is not None):
+        raise ValueError("fit: ReduceLROnPlateau steps with each epoch's loss, which the "
+                         "data-parallel fit (workers=, address=) does not pass it; use an epoch "
+                         "schedule there, or train in one process")
     if compile and (workers is not None or address is not None):
         raise ValueError("fit: compile=True runs in this process; it does not combine with "
                          "workers= or address= (leave compile off for data-parallel training)")
     if workers is not None or address is not None:  # the same loop on Ray, docs/distributed.md
         from graphgrad.distributed import fit as fit_distributed
 
+        assert not isinstance(schedule, ReduceLROnPlateau)  # refused above
         return fit_distributed(model, optimizer, train, epochs=epochs, loss_fn=loss_fn, val=val,
                                batch_size=batch_size, seed=seed, schedule=schedule,
                                accuracy_fn=accuracy_fn, progress=progress, callback=callback,
@@ -217,7 +231,9 @@ def fit(
                 val_loss, val_acc = evaluate(model, val[0], val[1], loss_fn)
                 history.val_loss.append(val_loss)
                 history.val_accuracy.append(val_acc)
-            if schedule is not None:
+            if isinstance(schedule, ReduceLROnPlateau):  # validation loss, else training loss
+                schedule.step(history.val_loss[-1] if val is not None else history.train_loss[-1])
+            elif schedule is not None:
                 schedule.step()
             if callback is not None:
                 callback(epoch, history)

@@ -28,10 +28,25 @@ SPELLINGS = [
     ("x.sum(0, keepdim=True)", lambda: x().sum(0, keepdim=True), lambda: A.sum(0, keepdims=True)),
     ("x.sum(dim=(0, 1))", lambda: x().sum(dim=(0, 1)), lambda: A.sum()),
     ("x.mean(dim=1)", lambda: x().mean(dim=1), lambda: A.mean(axis=1)),
-    ("x.amax-like x.max(dim=1, keepdim=True)", lambda: x().max(dim=1, keepdim=True),
-     lambda: A.max(axis=1, keepdims=True)),
-    ("x.min(dim=0)", lambda: x().min(dim=0), lambda: A.min(axis=0)),
+    # torch.max/min along a dim give (values, indices); `x.max(1)[1]` is the argmax
+    ("x.max(dim=1, keepdim=True)", lambda: tuple(x().max(dim=1, keepdim=True)),
+     lambda: (A.max(axis=1, keepdims=True), A.argmax(axis=1)[:, None])),
+    ("x.min(dim=0)", lambda: tuple(x().min(dim=0)), lambda: (A.min(axis=0), A.argmin(axis=0))),
+    ("x.max(1)[1]", lambda: x().max(1)[1], lambda: A.argmax(axis=1)),
+    ("_, predicted = torch.max(x, 1)", lambda: gg.max(x(), 1)[1], lambda: A.argmax(axis=1)),
+    ("x.max(1).values", lambda: x().max(1).values, lambda: A.max(axis=1)),
+    ("x.max()", lambda: x().max(), lambda: A.max()),
+    ("torch.max(x, y)", lambda: gg.max(x(), gg.tensor(B)), lambda: np.maximum(A, B)),
+    ("x.amax(dim=(0, 1))", lambda: x().amax(dim=(0, 1)), lambda: A.max()),
+    ("x.amin(1, keepdim=True)", lambda: x().amin(1, keepdim=True),
+     lambda: A.min(axis=1, keepdims=True)),
+    ("NumPy's x.max(axis=1)", lambda: x().max(axis=1), lambda: A.max(axis=1)),
     ("x.var(dim=1)", lambda: x().var(dim=1), lambda: A.var(axis=1)),
+    # torch's default divides by n - 1; graphgrad keeps NumPy's default and takes torch's words
+    ("x.var(dim=1, unbiased=True)", lambda: x().var(dim=1, unbiased=True),
+     lambda: A.var(axis=1, ddof=1)),
+    ("x.std(0, correction=1)", lambda: x().std(0, correction=1), lambda: A.std(axis=0, ddof=1)),
+    ("NumPy's x.var(ddof=1)", lambda: x().var(ddof=1), lambda: A.var(ddof=1)),
     ("x.std(dim=0, keepdim=True)", lambda: x().std(dim=0, keepdim=True),
      lambda: A.std(axis=0, keepdims=True)),
     ("x.norm(dim=1)", lambda: x().norm(dim=1), lambda: np.linalg.norm(A, axis=1)),
@@ -112,6 +127,15 @@ SPELLINGS = [
     ("x.isnan()", lambda: gg.tensor(SPECIAL).isnan(), lambda: np.isnan(SPECIAL)),
     ("x.isinf()", lambda: gg.tensor(SPECIAL).isinf(), lambda: np.isinf(SPECIAL)),
     ("x.isfinite()", lambda: gg.tensor(SPECIAL).isfinite(), lambda: np.isfinite(SPECIAL)),
+    ("x.gt(0)", lambda: x().gt(0.0), lambda: A > 0),
+    ("x.le(y)", lambda: x().le(gg.tensor(B)), lambda: A <= B),
+    ("x.eq(x)", lambda: x().eq(x()), lambda: A == A),
+    ("x.ne(0)", lambda: x().ne(0.0), lambda: A != 0),
+    ("x.to(torch.float32)", lambda: x().to(gg.float32), lambda: A.astype(np.float32)),
+    ("x.to('cpu', torch.float32)", lambda: x().to("cpu", gg.float32),
+     lambda: A.astype(np.float32)),
+    ("x.to(other)", lambda: x().to(gg.tensor(B.astype(np.float32))),
+     lambda: A.astype(np.float32)),
     ("torch.zeros(2, 3)", lambda: gg.zeros(2, 3), lambda: np.zeros((2, 3))),
     ("torch.ones(2, 3)", lambda: gg.ones(2, 3), lambda: np.ones((2, 3))),
     ("torch.zeros((2, 3))", lambda: gg.zeros((2, 3)), lambda: np.zeros((2, 3))),
@@ -179,7 +203,10 @@ def test_reduction_signatures_show_dim_and_a_docstring(name):
     for fn in (getattr(gg, name), getattr(gg.Tensor, name)):
         parameters = inspect.signature(fn).parameters
         assert "dim" in parameters and "keepdim" in parameters
-        assert parameters["dim"].kind is inspect.Parameter.KEYWORD_ONLY
+        # max/min take torch's dim positionally (x.max(1) is torch.max's (values, indices))
+        assert parameters["dim"].kind is (inspect.Parameter.POSITIONAL_OR_KEYWORD
+                                          if name in ("max", "min")
+                                          else inspect.Parameter.KEYWORD_ONLY)
         assert fn.__doc__ and len(fn.__doc__.split()) >= 8
     assert gg.Tensor.__dict__[name] is getattr(gg, name)  # the method IS the public op
 

@@ -190,3 +190,45 @@ def test_fit_restores_the_last_finite_weights_when_they_blow_up(digits):
     assert all(np.isfinite(p).all() for p in params)
     assert all(np.array_equal(p, s) for p, s in zip(params, seen[-1]))
     assert f"step {len(seen) + 1}" in str(error.value)
+
+
+class _RecordingPlateau(optim.ReduceLROnPlateau):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seen = []
+
+    def step(self, metric=None):
+        self.seen.append(metric)
+        super().step(metric)
+
+
+def test_fit_steps_a_plateau_scheduler_with_the_epoch_loss(digits):
+    """A loss that cannot improve (its gradient is zero): after `patience` + 1 flat epochs the
+    rate halves; the metric is the validation loss when there is one, else the training loss."""
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    scheduler = _RecordingPlateau(opt, factor=0.5, patience=1)
+    flat = lambda out, y: (out * 0.0).sum() + 1.0  # noqa: E731
+    history = fit(model, opt, (digits.x_train[:64], digits.y_train[:64]), epochs=6,
+                  loss_fn=flat, progress=False, scheduler=scheduler)
+    assert scheduler.seen == history.train_loss == [1.0] * 6
+    assert history.lr == [0.1, 0.1, 0.1, 0.05, 0.05, 0.025]   # the rate each epoch trained with
+    assert opt.param_groups[0]["lr"] == 0.025  # the sixth epoch was the first bad one again
+
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.05)
+    scheduler = _RecordingPlateau(opt, patience=0)
+    history = fit(model, opt, (digits.x_train[:128], digits.y_train[:128]), epochs=2,
+                  val=(digits.x_test[:50], digits.y_test[:50]), progress=False, schedule=scheduler)
+    assert scheduler.seen == history.val_loss and history.val_loss != history.train_loss
+
+
+def test_fit_takes_one_schedule_argument_and_no_plateau_on_workers(digits):
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    data = (digits.x_train[:64], digits.y_train[:64])
+    with pytest.raises(ValueError, match="got both schedule= and scheduler="):
+        fit(model, opt, data, epochs=1, schedule=optim.StepDecay(opt, 1),
+            scheduler=optim.StepDecay(opt, 1))
+    with pytest.raises(ValueError, match="ReduceLROnPlateau steps with each epoch's loss"):
+        fit(model, opt, data, epochs=1, workers=2, scheduler=optim.ReduceLROnPlateau(opt))

@@ -7,6 +7,7 @@ here as small functions that dispatch on the namespace.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -213,11 +214,33 @@ def scatter_add(xp: Any, shape: tuple[int, ...], index: Any, values: Array) -> A
 
         cupyx.scatter_add(out, index, values)
     else:
-        raise NotImplementedError(
-            f"getitem backward: advanced indexing {index!r} is not supported on namespace "
-            f"{xp.__name__}"
-        )
+        return _segment_sum(xp, shape, index, values)
     return out
+
+
+def _segment_sum(xp: Any, shape: tuple[int, ...], index: Any, values: Array) -> Array:
+    """`scatter_add` on a namespace without `np.add.at` (the array API has no scatter-add):
+    number every position of the result, pick their numbers with `index` as the forward did,
+    sort them, and read each position's total as the difference of the prefix sums at the ends
+    of its run (`searchsorted`). Only sort, take, cumulative_sum and searchsorted: every
+    array-API namespace has them. The prefix sums run in float64, so a total is exact to about
+    1e-16 of the sum of the magnitudes before it."""
+    device = values.device
+    int64 = xp.int64
+    size = math.prod(shape)
+    positions = xp.reshape(xp.arange(size, dtype=int64, device=device), shape)[index]
+    keys = xp.reshape(positions, (-1,))
+    if size == 0 or keys.shape[0] == 0:
+        return xp.zeros(shape, dtype=values.dtype, device=device)
+    flat = xp.reshape(xp.broadcast_to(values, positions.shape), (-1,))
+    order = xp.argsort(keys, stable=True)
+    keys = xp.take(keys, order)
+    wide = xp.float64 if xp.isdtype(values.dtype, "real floating") else values.dtype
+    sums = xp.cumulative_sum(xp.astype(xp.take(flat, order), wide), include_initial=True)
+    targets = xp.arange(size, dtype=int64, device=device)
+    totals = (xp.take(sums, xp.searchsorted(keys, targets, side="right"))
+              - xp.take(sums, xp.searchsorted(keys, targets, side="left")))
+    return xp.reshape(xp.astype(totals, values.dtype), shape)
 
 
 def random_generator(seed: int | None = None) -> np.random.Generator:

@@ -8,16 +8,19 @@ results are compiled nodes whose own VJP is generated code again, at any order.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import functools
 import inspect
 import re
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .. import _tensor as _tensor_module
 from .. import config
 from .._primitive import primitive
 from .._tensor import Tensor
@@ -189,7 +192,10 @@ class Entry:
             codegen.float_ready(e.visited, e.constants, graph) for e in emitters)
         versions = [(True, build(True)), (False, xp_version)] if floats else [(False, xp_version)]
         sources = []
+        self.float_body: tuple | None = None  # the Python-float forward, for the fast path
         for float_mode, (forward, outs, res, backwards, residuals) in versions:
+            if float_mode:
+                self.float_body = (params, list(forward.lines), outs, res, name + "_xp")
             suffix = "_xp" if floats and not float_mode else ""
             box = (lambda v: f"_f64({v})") if float_mode else (lambda v: v)
             returns = f"{_tuple(box(o) for o in outs)}, {_tuple(res)}"
@@ -226,20 +232,25 @@ class Entry:
     # ----- running ------------------------------------------------------------------------------
     def make_fast_call(self, args: list, positions: list[int], modules: list) -> None:
         """Generate `fast(args)`: the guards of this signature, the forward, the results; it
-        returns MISS when a guard fails (then the cache decides, and maybe retraces)."""
-        lines, checks = [], [f"len(args) == {len(args)}"]
-        ns = {"MISS": MISS, "Tensor": Tensor, "leaf": Tensor._leaf, "forward": self.forward,
-              "grad_enabled": config.is_grad_enabled, "DEV": self.device, "f64": np.float64,
-              "node": self.node}
+        returns MISS when a guard fails (then the cache decides, and maybe retraces).
+
+        Why generated: a steady loop pays only this one function. Each argument's `.data` is
+        read once; a 0-d float64 value is checked by its class alone (its shape and dtype follow);
+        the results are made by inlined leaf construction (`_leaf_lines`), not calls."""
+        ns = {"MISS": MISS, "forward": self.forward, "grad_enabled": config.is_grad_enabled,
+              "DEV": self.device, "f64": np.float64, "node": self.node}
         names = [f"a{i}" for i in range(len(args))]
+        reads, classes, checks = [], [], []
         for i, arg in enumerate(args):
             a = names[i]
             if isinstance(arg, Tensor):
                 ns[f"T{i}"], ns[f"S{i}"], ns[f"D{i}"] = type(arg), arg.data.shape, arg.data.dtype
-                data = f"({a}.data.__class__ is f64)" if type(arg.data) is np.float64 else \
-                    f"({a}.data.shape == S{i} and {a}.data.dtype == D{i})"
-                checks.append(f"{a}.__class__ is T{i} and {a}.device is DEV and "
-                              f"{a}.requires_grad is {bool(arg.requires_grad)} and {data}")
+                reads.append(f"d{i} = {a}.data")
+                data = f"d{i}.__class__ is f64" if type(arg.data) is np.float64 else \
+                    f"d{i}.shape == S{i} and d{i}.dtype == D{i}"
+                classes.append(data)  # (the data's facts first: the likeliest to change)
+                checks.append(f"{a}.device is DEV and {a}.requires_grad is "
+                              f"{bool(arg.requires_grad)}")
             else:
                 ns[f"V{i}"] = arg
                 checks.append(f"({a} is V{i} or {a} == V{i})")
@@ -250,30 +261,33 @@ class Entry:
         for j, (module, mode) in enumerate(modules):
             ns[f"M{j}"] = module
             checks.append(f"M{j}.training is {mode}")
-        tensors = [names[p] for p in positions]
-        inputs = tensors + [f"P{j}" for j in range(len(self.captured))]
-        lines.append("def fast(args):")
-        lines.append(f"    if not ({' and '.join(checks[:1])}):")
-        lines.append("        return MISS")
+        datas = [f"d{p}" for p in positions] + [f"P{j}.data" for j in range(len(self.captured))]
+        inputs = [names[p] for p in positions] + [f"P{j}" for j in range(len(self.captured))]
+        lines = ["def fast(args):", f"    if len(args) != {len(args)}:", "        return MISS"]
         if args:
             lines.append(f"    {', '.join(names)}, = args")
-        lines.append(f"    if not ({' and '.join(checks[1:])}):")
-        lines.append("        return MISS")
-        lines.append(f"    outs, res = forward({', '.join(f'{t}.data' for t in inputs)})")
+        types = [f"{names[i]}.__class__ is T{i}" for i, a in enumerate(args)
+                 if isinstance(a, Tensor)]
+        if types:  # (before `.data` is read: an ndarray's is a memoryview, a number has none)
+            lines += [f"    if not ({' and '.join(types)}):", "        return MISS"]
+        lines += ["    " + line for line in reads]
+        lines += [f"    if not ({' and '.join(classes + checks)}):", "        return MISS"]
+        lines += _forward_lines(self, datas, ns, set(names) | {"args"})  # o0, o1, ...: outputs
         results = []
         for k in range(len(self.trace.outputs)):
             if k in self.passthrough:
                 results.append(inputs[self.passthrough[k]])
             elif k in self.ops:
-                results.append(f"node({k}, outs[{k}], ({''.join(t + ', ' for t in inputs)}), "
+                results.append(f"node({k}, o{k}, ({''.join(t + ', ' for t in inputs)}), "
                                f"res, args)")
             else:
-                results.append(f"leaf(outs[{k}], DEV)")
+                lines += ["    " + line for line in _leaf_lines(f"r{k}", f"o{k}", ns)]
+                results.append(f"r{k}")
         lines.append(f"    return {_tree_source(self.trace.tree, results, ns)}")
         source = "\n".join(lines) + "\n"
         exec(builtins.compile(source, f"<guard of {self.owner.__name__}>", "exec"), ns)
         self.fast = ns["fast"]
-        self.fast_source = "\n".join(lines)
+        self.fast_source = source
 
     def node(self, k: int, data, inputs: tuple, residuals: tuple, args, kwargs=None) -> Tensor:
         """The graph node of differentiable output k: its VJP runs the generated backward."""
@@ -312,6 +326,70 @@ class Entry:
 
 
 MISS = object()  # a guard of the fast path failed
+
+
+def _no_fast_path(args: tuple) -> object:
+    return MISS  # (before the first call and after clear_cache: every call consults the cache)
+
+
+_FAST_NAMES = {"new", "Tensor", "next_seq", "unflatten", "leaf"}  # also L_*, R<n>, r<n>
+
+
+def _forward_lines(entry: Entry, datas: list[str], ns: dict, taken: set[str]) -> list[str]:
+    """The fast path's forward: `outs, res = forward(...)`, or for a Python-float graph its
+    statements written in place (a call, a tuple of results and its indexing less per call),
+    falling back to the array version as the float forward does."""
+    outs = [f"o{k}" for k in range(len(entry.trace.outputs))]
+    unpack = f"({''.join(o + ', ' for o in outs)}), res"
+    call = [f"    {unpack} = forward({', '.join(datas)})"]
+    if entry.float_body is None:
+        return call
+    params, body, values, res, xp_name = entry.float_body
+    ours = body + [f"({', '.join(params + values + res)})"]  # every name the trace's code uses
+    read = {n.id for n in ast.walk(ast.parse("\n".join(ours))) if isinstance(n, ast.Name)}
+    taken = taken | set(ns) | set(outs) | {"res", "f64", "float", xp_name} | \
+        {d.split(".")[0] for d in datas}
+    later = {n for n in read if n in _FAST_NAMES or re.fullmatch(r"L_\w+|R\d+|r\d+", n)}
+    if read & taken or later or xp_name not in entry.namespace:
+        return call  # a name of the traced function's would shadow one of the fast path's
+    lines = [f"{p} = float({d})" for p, d in zip(params, datas)] + body
+    lines += [f"{o} = f64({v})" for o, v in zip(outs, values)]
+    lines.append(f"res = ({''.join(r + ', ' for r in res)})")
+    for n in read | {xp_name}:
+        if n in entry.namespace:
+            ns[n] = entry.namespace[n]
+    return ["    try:"] + ["        " + line for line in lines] + [
+        "    except (ArithmeticError, ValueError):  # NumPy gives inf/nan here instead",
+        f"        {unpack} = {xp_name}({', '.join(f'f64({d})' for d in datas)})"]
+
+
+def _leaf_lines(var: str, data: str, ns: dict) -> list[str]:
+    """Statements that make `var` what `Tensor._leaf(data, DEV)` makes, without the call.
+
+    The slots and their values are read off a leaf the core made, so a slot added to Tensor is
+    filled here too (tests/compile compares the two); only `seq` (the creation counter) and the
+    data and device differ from leaf to leaf."""
+    probe = Tensor._leaf(None, CPU)
+    ns["new"], ns["Tensor"], ns["next_seq"] = object.__new__, Tensor, _tensor_module._seq.__next__
+    lines = [f"{var} = new(Tensor)", f"{var}.data = {data}", f"{var}.device = DEV",
+             f"{var}.seq = next_seq()"]
+    for slot in Tensor.__slots__:
+        if slot in ("data", "device", "seq", "__weakref__") or not hasattr(probe, slot):
+            continue
+        value = getattr(probe, slot)
+        if value is None or value is False or value is True or value == ():
+            text = repr(value)
+        elif type(value) in _SHAREABLE:
+            text = f"L_{slot}"
+            ns[text] = value
+        else:  # a per-leaf object (a list, a dict): sharing one would alias them; call the core
+            ns["leaf"] = Tensor._leaf
+            return [f"{var} = leaf({data}, DEV)"]
+        lines.append(f"{var}.{slot} = {text}")
+    return lines
+
+
+_SHAREABLE = (types.MappingProxyType, str, int, float, tuple, frozenset)  # immutable: shared
 
 
 def _tree_source(tree, results: list[str], ns: dict) -> str:
@@ -416,8 +494,8 @@ def _find_aliases(graph: Graph, trace: Trace) -> None:
 def _compiled_vjp(entry: Entry, k: int, g: Tensor, out: Tensor, *inputs: Tensor, call: CallState):
     if not config.is_grad_enabled():
         grads = entry.backward[k](*call.residuals, g.data)
-        device = entry.device
-        return tuple(None if grad is None else Tensor._leaf(grad, device) for grad in grads)
+        device, leaf = entry.device, Tensor._leaf
+        return tuple([None if grad is None else leaf(grad, device) for grad in grads])
     # grad of grad: the VJP itself, compiled on demand (traced once per signature, cached), so
     # its result is a graph of compiled nodes whose own VJP is generated code again
     vjp = entry.vjp_functions.get(k)
@@ -473,6 +551,7 @@ class CompiledFunction:
             self._param_names = []
         self._cache: dict = {}
         self._last: Entry | None = None
+        self._fast: Callable = _no_fast_path
         self.traces: list[str] = []
 
     def _key(self, args, kwargs):
@@ -497,9 +576,8 @@ class CompiledFunction:
         return key, tensors, positions
 
     def __call__(self, *args, **kwargs):
-        last = self._last
-        if last is not None and not kwargs:
-            result = last.fast(args)
+        if not kwargs:  # the steady loop: the last signature's generated guards and code
+            result = self._fast(args)
             if result is not MISS:
                 return result
         args = [gg_tensor(a) if isinstance(a, np.ndarray) else a for a in args]
@@ -518,6 +596,7 @@ class CompiledFunction:
             self._cache[key] = entry
             self.traces.append(reason)
         self._last = entry
+        self._fast = entry.fast
         return entry.run(tensors, args, kwargs)
 
     def _why(self, key) -> str:
@@ -544,6 +623,7 @@ class CompiledFunction:
     def clear_cache(self) -> None:
         self._cache.clear()
         self._last = None
+        self._fast = _no_fast_path
 
 
 def _captured_unchanged(entry: Entry) -> bool:

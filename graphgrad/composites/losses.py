@@ -25,12 +25,40 @@ from .registry import composite
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _one_hot_forward(xp, labels, *, classes: int, dtype, op: str = "one_hot"):
-    if labels.size and (int(xp.min(labels)) < 0 or int(xp.max(labels)) >= classes):
-        raise ShapeError(f"{op}: labels must lie in [0, {classes - 1}] for {classes} classes")
+def _one_hot_forward(xp, labels, *, classes: int, dtype, op: str = "one_hot",
+                     ignore_index: int | None = None, weight: tuple[float, ...] | None = None,
+                     smoothing: float = 0.0, mean: bool = False):
+    """One-hot rows along axis 1. For the class losses, the whole target in one gate: a label
+    equal to `ignore_index` gets a row of zeros, `smoothing` mixes each row with 1/C, `weight`
+    scales column c by weight[c], and `mean` multiplies by (number of positions) / (summed
+    weights of the labels counted), so that the plain average of the per-position losses is
+    PyTorch's weighted mean (a factor of exactly 1 when every position counts 1; NaN when none
+    counts: PyTorch's 0/0)."""
+    keep = None if ignore_index is None else labels != ignore_index
+    checked = labels if keep is None else xp.where(keep, labels, 0)
+    if labels.size and (int(xp.min(checked)) < 0 or int(xp.max(checked)) >= classes):
+        also = "" if ignore_index is None else f" (or be ignore_index={ignore_index})"
+        raise ShapeError(f"{op}: labels must lie in [0, {classes - 1}] for {classes} "
+                         f"classes{also}")
     axis_shape = (1, classes) + (1,) * (labels.ndim - 1)
     hits = xp.expand_dims(labels, axis=1) == xp.reshape(xp.arange(classes), axis_shape)
-    return xp.astype(hits, dtype)
+    if keep is not None:
+        hits = hits & xp.expand_dims(keep, axis=1)
+    rows = xp.astype(hits, dtype)
+    if weight is None and not smoothing and not mean:
+        return rows
+    scale = None if weight is None else xp.reshape(xp.asarray(weight, dtype=dtype), axis_shape)
+    total = float(xp.sum(rows if scale is None else rows * scale))  # the weights counted
+    if smoothing:
+        counted = xp.ones_like(rows) if keep is None else xp.astype(
+            xp.expand_dims(keep, axis=1), dtype)
+        rows = rows * (1.0 - smoothing) + counted * (smoothing / classes)
+    if scale is not None:
+        rows = rows * scale
+    if mean:
+        positions = math.prod(labels.shape)
+        rows = rows * (positions / total if total else math.nan)
+    return rows
 
 
 # a gate, not a constant made on the host: gg.compile's generated code uses each batch's labels
@@ -54,9 +82,11 @@ def _reduce(values: Tensor, reduction: str, op: str) -> Tensor:
     raise ArgumentError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _labels(op: str, scores: Tensor, targets, allow_distribution: bool):
-    """Integer labels (N, *d) for scores (N, C, *d), checked; a float (N, C, *d) distribution is
-    returned as a constant where `allow_distribution`. Returns (kind, value)."""
+def _labels(op: str, scores: Tensor, targets, allow_distribution: bool,
+            ignore_index: int | None = None):
+    """Integer labels (N, *d) for scores (N, C, *d), checked (a label equal to `ignore_index`
+    may lie outside [0, C)); a float (N, C, *d) distribution is returned as a constant where
+    `allow_distribution`. Returns (kind, value)."""
     if scores.ndim < 2:
         raise ShapeError(f"{op}: input must have shape (N, C) or (N, C, d1, ...), "
                          f"got {scores.shape}")
@@ -73,28 +103,33 @@ def _labels(op: str, scores: Tensor, targets, allow_distribution: bool):
             f"{op}: targets must be integer labels of shape {label_shape}{also}; got shape "
             f"{labels.shape} and dtype {labels.dtype}"
         )
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+    counted = labels if ignore_index is None else labels[labels != ignore_index]
+    if counted.size and (counted.min() < 0 or counted.max() >= classes):
+        also = "" if ignore_index is None else f" (or be ignore_index={ignore_index})"
         raise ShapeError(
-            f"{op}: labels must lie in [0, {classes - 1}] for {classes} classes; "
-            f"got values from {labels.min()} to {labels.max()}"
+            f"{op}: labels must lie in [0, {classes - 1}] for {classes} classes{also}; "
+            f"got values from {counted.min()} to {counted.max()}"
         )
     return "labels", labels
 
 
-def _one_hot_of(op: str, scores: Tensor, targets, labels: np.ndarray) -> Tensor:
-    """The labels as one-hot rows along axis 1 of the scores: a gate when the labels are a Tensor
-    on the scores' device (gg.compile reads each batch's), a constant otherwise."""
+def _one_hot_of(op: str, scores: Tensor, targets, labels: np.ndarray,
+                ignore_index: int | None = None) -> Tensor:
+    """The labels as one-hot rows along axis 1 of the scores (rows of zeros where a label is
+    `ignore_index`): a gate when the labels are a Tensor on the scores' device (gg.compile reads
+    each batch's), a constant otherwise."""
     classes = scores.shape[1]
-    if isinstance(targets, Tensor) and targets.device is scores.device:
-        return one_hot(targets, classes=classes, dtype=scores.data.dtype, op=op)
-    rows = np.eye(classes, dtype=dtype_name(scores.dtype))[labels]      # (N, *d, C)
+    if _labels_in_graph(scores, targets):
+        params = {} if ignore_index is None else {"ignore_index": ignore_index}
+        return one_hot(targets, classes=classes, dtype=scores.data.dtype, op=op, **params)
+    keep = np.ones(labels.shape, bool) if ignore_index is None else labels != ignore_index
+    rows = np.eye(classes, dtype=dtype_name(scores.dtype))[np.where(keep, labels, 0)]
+    rows *= keep[..., None]                                                    # (N, *d, C)
     return constant_like(np.ascontiguousarray(np.moveaxis(rows, -1, 1)), scores)
 
 
-def _target_distribution(op: str, scores: Tensor, targets) -> Tensor:
-    """Integer labels (N, *d) become one-hot along axis 1; (N, C, *d) targets are used as given."""
-    kind, value = _labels(op, scores, targets, allow_distribution=True)
-    return value if kind == "distribution" else _one_hot_of(op, scores, targets, value)
+def _labels_in_graph(scores: Tensor, targets) -> bool:
+    return isinstance(targets, Tensor) and targets.device is scores.device
 
 
 def _same_shape_target(op: str, input: Tensor, target):
@@ -107,10 +142,79 @@ def _same_shape_target(op: str, input: Tensor, target):
 
 
 # ----- cross-entropy and its halves ---------------------------------------------------------------
-def _cross_entropy_expand(logits: Tensor, targets, reduction: str = "mean") -> Tensor:
-    distribution = _target_distribution("cross_entropy", logits, targets)
-    per_sample = -reduce_sum(distribution * log_softmax(logits, axis=1), axis=1)
-    return _reduce(per_sample, reduction, "cross_entropy")
+def _class_weight(op: str, scores: Tensor, weight) -> np.ndarray | None:
+    """PyTorch's `weight=`: one number per class, shape (C,), as a host array of the scores'
+    dtype. A constant, as in PyTorch (which has no gradient for it)."""
+    if weight is None:
+        return None
+    classes = scores.shape[1]
+    values = to_numpy(weight.data) if isinstance(weight, Tensor) else np.asarray(weight)
+    if values.shape != (classes,) or values.dtype.kind not in "biuf":
+        raise ShapeError(f"{op}: weight must hold one number per class, shape ({classes},) for "
+                         f"input {scores.shape}; got shape {values.shape} and dtype "
+                         f"{values.dtype}")
+    return values.astype(dtype_name(scores.dtype))
+
+
+def _per_class(values: np.ndarray, scores: Tensor) -> Tensor:
+    """A (C,) array as a constant (1, C, 1, ...) that broadcasts along the scores' axis 1."""
+    shape = (1, values.shape[0]) + (1,) * (scores.ndim - 2)
+    return constant_like(values.reshape(shape), scores)
+
+
+def _check_ignore_index(op: str, ignore_index: int) -> None:
+    if ignore_index != -100:
+        raise ArgumentError(f"{op}: ignore_index applies to integer class labels only; the "
+                            f"targets are class probabilities (give ignore_index=-100, the "
+                            f"default, or integer labels)")
+
+
+def _class_nll(op: str, log_probs: Tensor, targets, labels: np.ndarray, weight, ignore_index: int,
+               reduction: str, smoothing: float = 0.0) -> Tensor:
+    """PyTorch's weighted, ignore-aware nll_loss of integer labels, with cross_entropy's label
+    smoothing: -sum(T * log_probs, 1), reduced, with the target T of one gate
+    (`_one_hot_forward`: per position (1 - eps) w[y] at y plus eps/C w[c] everywhere, 0 where
+    ignored; for "mean" rescaled so that the average over positions divides by the total weight
+    of the labels counted)."""
+    weights = _class_weight(op, log_probs, weight)
+    options: dict = {"classes": log_probs.shape[1], "op": op, "ignore_index": ignore_index,
+                     "mean": reduction == "mean"}
+    if weights is not None:
+        options["weight"] = tuple(float(w) for w in weights)
+    if smoothing:
+        options["smoothing"] = smoothing
+    nothing = False
+    if _labels_in_graph(log_probs, targets):   # gg.compile reads each batch's labels
+        rows = one_hot(targets, dtype=log_probs.data.dtype, **options)
+    else:
+        kept = labels != ignore_index
+        total = weights[labels[kept]].sum() if weights is not None else kept.sum()
+        # "mean" of nothing: NaN, as PyTorch's 0/0, with PyTorch's zero gradient (the gate's
+        # NaN rows above give a NaN one)
+        nothing = options["mean"] and not total
+        options["mean"] = options["mean"] and not nothing
+        rows = constant_like(_one_hot_forward(np, labels, dtype=np.dtype(dtype_name(
+            log_probs.dtype)), **options), log_probs)
+    loss = _reduce(-reduce_sum(rows * log_probs, axis=1), reduction, op)
+    return loss + math.nan if nothing else loss
+
+
+def _cross_entropy_expand(logits: Tensor, targets, reduction: str = "mean", weight=None,
+                          ignore_index: int = -100, label_smoothing: float = 0.0) -> Tensor:
+    op = "cross_entropy"
+    kind, value = _labels(op, logits, targets, allow_distribution=True, ignore_index=ignore_index)
+    log_probs = log_softmax(logits, axis=1)
+    if kind == "labels":
+        return _class_nll(op, log_probs, targets, value, weight, ignore_index, reduction,
+                          label_smoothing)
+    _check_ignore_index(op, ignore_index)
+    if label_smoothing:
+        value = value * (1.0 - label_smoothing) + label_smoothing / logits.shape[1]
+    terms = value * log_probs
+    weights = _class_weight(op, logits, weight)
+    if weights is not None:
+        terms = terms * _per_class(weights, logits)
+    return _reduce(-reduce_sum(terms, axis=1), reduction, op)   # "mean": over positions
 
 
 _cross_entropy = composite(
@@ -120,22 +224,36 @@ _cross_entropy = composite(
 
 
 @declare
-def cross_entropy(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
-    """Softmax cross-entropy -sum(t * log_softmax(input, 1), 1) (torch.nn.functional.cross_entropy).
+def cross_entropy(input: Tensor, target: TensorLike, weight: TensorLike | None = None,
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy -sum(t * log_softmax(input, 1), 1) (torch.nn.functional.cross_entropy,
+    with PyTorch's arguments and semantics).
 
     `input`: logits (N, C); `target`: integer labels (N,) in [0, C) or distributions (N, C)
     such as one-hot rows. As in PyTorch, logits (N, C, d1, ...) take labels (N, d1, ...), one per
-    position (segmentation), and "mean" averages over every position. Stable for large logits
-    (log-sum-exp). Gradient with respect to the logits: softmax(input) - t (/ N for "mean").
+    position (segmentation). `weight` (C,): a rescaling per class; with labels, "mean" divides
+    by the summed weights of the targets, not by N. Labels equal to `ignore_index` count
+    nothing, neither in the sum nor in the mean's denominator ("mean" of nothing is NaN, as
+    PyTorch's, with its zero gradient for labels given as an array; Tensor labels, which
+    gg.compile re-reads per batch, give a NaN one); with distributions ignore_index must stay
+    -100.
+    `label_smoothing` eps in [0, 1] mixes the target with the uniform distribution:
+    (1 - eps) t + eps / C. Stable for large logits (log-sum-exp). Gradient with respect to the
+    logits: w (softmax(input) - t) per position (/ the total weight for "mean").
     """
     _check_reduction("cross_entropy", reduction)
-    return _cross_entropy(input, target, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ArgumentError(f"cross_entropy: label_smoothing must lie in [0, 1], got "
+                            f"{label_smoothing!r}")
+    return _cross_entropy(input, target, reduction, weight, ignore_index, float(label_smoothing))
 
 
-def _nll_loss_expand(log_probs: Tensor, targets, reduction: str = "mean") -> Tensor:
-    _, labels = _labels("nll_loss", log_probs, targets, allow_distribution=False)
-    picked = reduce_sum(_one_hot_of("nll_loss", log_probs, targets, labels) * log_probs, axis=1)
-    return _reduce(-picked, reduction, "nll_loss")
+def _nll_loss_expand(log_probs: Tensor, targets, reduction: str = "mean", weight=None,
+                     ignore_index: int = -100) -> Tensor:
+    _, labels = _labels("nll_loss", log_probs, targets, allow_distribution=False,
+                        ignore_index=ignore_index)
+    return _class_nll("nll_loss", log_probs, targets, labels, weight, ignore_index, reduction)
 
 
 _nll_loss = composite(
@@ -145,16 +263,20 @@ _nll_loss = composite(
 
 
 @declare
-def nll_loss(input: Tensor, target: TensorLike, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood -input[n, target[n]] (torch.nn.functional.nll_loss).
+def nll_loss(input: Tensor, target: TensorLike, weight: TensorLike | None = None,
+             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood -weight[t] * input[n, t] with t = target[n]
+    (torch.nn.functional.nll_loss, with PyTorch's arguments and semantics).
 
     `input`: log-probabilities (N, C) or (N, C, d1, ...), usually from `log_softmax(x, 1)`;
-    `target`: integer labels (N,) or (N, d1, ...) in [0, C). `nll_loss(log_softmax(x, 1), t)`
-    is `cross_entropy(x, t)`. Gradient: -1 at each target entry (/ the count for "mean"), 0
-    elsewhere. PyTorch's `weight` and `ignore_index` are not supported.
+    `target`: integer labels (N,) or (N, d1, ...) in [0, C), or equal to `ignore_index` (those
+    positions count nothing). `weight` (C,): a rescaling per class; "mean" divides by the summed
+    weights of the targets not ignored (NaN when there are none, as PyTorch's).
+    `nll_loss(log_softmax(x, 1), t)` is `cross_entropy(x, t)`. Gradient: -weight[t] at each
+    target entry (/ the total weight for "mean"), 0 elsewhere.
     """
     _check_reduction("nll_loss", reduction)
-    return _nll_loss(input, target, reduction)
+    return _nll_loss(input, target, reduction, weight, ignore_index)
 
 
 # ----- regression ---------------------------------------------------------------------------------

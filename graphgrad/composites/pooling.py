@@ -31,6 +31,7 @@ from ..ops import (
     transpose,
     where,
 )
+from ..ops.structural import check_axis
 from ..ops.window import max_route, unfold_with, window_spread_with
 from .registry import composite
 from .conv import Size
@@ -252,7 +253,7 @@ def maxout(x: Tensor, pieces: int, axis: int = 1) -> Tensor:
     """
     if not isinstance(pieces, int) or isinstance(pieces, bool) or pieces < 1:
         raise ShapeError(f"maxout: pieces must be a positive int, got {pieces!r}")
-    axis = axis % x.ndim
+    axis = check_axis(axis, x.ndim, "maxout")
     channels = x.shape[axis]
     if channels % pieces:
         raise ShapeError(f"maxout: {channels} channels along axis {axis} do not split into groups "

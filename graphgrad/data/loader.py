@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from graphgrad._tensor import Tensor
 from graphgrad.data.dataset import Dataset, fetch
 
 __all__ = ["DataLoader", "batches", "random_shift"]
@@ -46,6 +47,15 @@ def random_shift(max_shift: int = 1) -> Callable[[np.ndarray, np.random.Generato
     return shift
 
 
+def _as_tensors(batch: Any) -> Any:
+    """Each array of a collated batch (a tuple, a dict or one array) as a Tensor (no copy)."""
+    if isinstance(batch, tuple):
+        return tuple(_as_tensors(field) for field in batch)
+    if isinstance(batch, dict):
+        return {key: _as_tensors(value) for key, value in batch.items()}
+    return Tensor(batch) if isinstance(batch, np.ndarray) else batch
+
+
 def _check_aligned(arrays: tuple[np.ndarray, ...]) -> int:
     if not arrays:
         raise ValueError("DataLoader needs at least one array")
@@ -70,9 +80,11 @@ class DataLoader:
 
     With ``shuffle=True`` each pass draws a fresh permutation from one `numpy.random.Generator`
     seeded with ``seed``: epoch 1 and epoch 2 differ, and the whole sequence of epochs is the same
-    on every run. Each batch is a tuple of NumPy arrays (a single array if one array was given);
-    a dataset's samples are stacked by ``collate_fn`` (`default_collate`: a tuple sample gives a
-    tuple of arrays). ``transform(first_array_batch, generator)`` (e.g. `random_shift`) augments
+    on every run. Arrays in, arrays out: each batch is a tuple of NumPy arrays (a single array if
+    one array was given). A dataset, as in PyTorch, gives Tensors: its samples are stacked by
+    `default_collate` (a tuple sample gives a tuple) and each array becomes a Tensor, ready for
+    ``model(x)``, ``x.view(x.size(0), -1)``; a ``collate_fn`` of your own returns what it returns.
+    ``transform(first_array_batch, generator)`` (e.g. `random_shift`) augments
     the inputs, drawing its randomness from the same seeded generator. Unlike PyTorch,
     ``shuffle`` defaults to True (training is what loaders are for here).
     """
@@ -120,7 +132,8 @@ class DataLoader:
         for batch in range(len(self)):
             index = order[batch * self.batch_size : (batch + 1) * self.batch_size]
             if self.dataset is not None:
-                yield self._transformed(fetch(self.dataset, index, self.collate_fn))
+                batch = self._transformed(fetch(self.dataset, index, self.collate_fn))
+                yield batch if self.collate_fn is not None else _as_tensors(batch)
                 continue
             chunk = tuple(a[index] for a in self.arrays)
             chunk = self._transformed(chunk)

@@ -61,5 +61,6 @@ __all__ = [
 ]
 
 from graphgrad.nn.models import LeNet  # built from the layers above
+from graphgrad.nn import functional, utils  # `import graphgrad.nn.functional as F`
 
-__all__ += ["LeNet"]
+__all__ += ["LeNet", "functional", "utils"]

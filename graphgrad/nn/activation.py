@@ -21,13 +21,13 @@ from graphgrad.composites.activations import (
     softplus,
     tanh,
 )
-from graphgrad.nn.module import Module
+from graphgrad.nn._arguments import Layer
 
 __all__ = ["ELU", "GELU", "LeakyReLU", "LogSoftmax", "ReLU", "SiLU", "Sigmoid", "Softmax",
            "Softplus", "Tanh"]
 
 
-class _Activation(Module):
+class _Activation(Layer):
     """`forward(x) = fn(x, **{name: self.name for name in options})`."""
 
     fn: Callable[..., Tensor]

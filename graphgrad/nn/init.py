@@ -9,17 +9,20 @@
   ``x' = (x − x0)cos τ + (y − y0)sin τ`` and ``y' = −(x − x0)sin τ + (y − y0)cos τ``,
   usable as the kernels of a first convolution layer.
 
-Every function returns a NumPy array; `init_parameter_` writes one into a Parameter in place.
+Every function returns a NumPy array; the torch-named ones ending in `_` (`kaiming_normal_`,
+`zeros_`, ...) write into a tensor in place, as `torch.nn.init`'s.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from graphgrad._tensor import Tensor
 from graphgrad.errors import ConfigError
 
 __all__ = [
@@ -198,3 +201,91 @@ def resolve(init: str | Callable) -> Callable:
     if init not in INITIALIZERS:
         raise ConfigError(f"unknown init {init!r}; valid: {sorted(INITIALIZERS)} or a callable")
     return INITIALIZERS[init]
+
+
+# ----- PyTorch's in-place initialisers: `nn.init.kaiming_normal_(layer.weight)` -------------------
+# The same distributions as above, written into an existing tensor (a Parameter) under no_grad,
+# keeping its dtype; randomness from `generator` (a Generator or a seed) or gg.manual_seed's.
+_GAINS = {"linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "conv1d": 1.0, "conv2d": 1.0,
+          "tanh": 5.0 / 3.0, "relu": math.sqrt(2.0), "selu": 0.75}
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended scale for weights feeding `nonlinearity` (torch.nn.init.calculate_gain):
+    relu sqrt(2), tanh 5/3, leaky_relu sqrt(2 / (1 + slope^2)) (slope `param`, default 0.01)."""
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1.0 + slope * slope))
+    if nonlinearity not in _GAINS:
+        raise ConfigError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}; known: "
+                          f"{sorted([*_GAINS, 'leaky_relu'])}")
+    return _GAINS[nonlinearity]
+
+
+def _write(tensor: Tensor, values: Any) -> Tensor:
+    from graphgrad.config import no_grad
+
+    with no_grad():
+        return tensor.copy_(values)
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Rng = None) -> Tensor:
+    """Fill `tensor` with U(a, b) draws, in place (torch.nn.init.uniform_)."""
+    return _write(tensor, make_rng(generator).uniform(a, b, size=tensor.shape))
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Rng = None) -> Tensor:
+    """Fill `tensor` with N(mean, std^2) draws, in place (torch.nn.init.normal_)."""
+    return _write(tensor, mean + std * make_rng(generator).standard_normal(tensor.shape))
+
+
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill `tensor` with `val`, in place (torch.nn.init.constant_)."""
+    return _write(tensor, val)
+
+
+def zeros_(tensor: Tensor) -> Tensor:
+    """Fill `tensor` with 0, in place (torch.nn.init.zeros_)."""
+    return _write(tensor, 0.0)
+
+
+def ones_(tensor: Tensor) -> Tensor:
+    """Fill `tensor` with 1, in place (torch.nn.init.ones_)."""
+    return _write(tensor, 1.0)
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Rng = None) -> Tensor:
+    """Glorot uniform in place (torch.nn.init.xavier_uniform_): see `xavier_uniform`."""
+    return _write(tensor, xavier_uniform(tensor.shape, generator, gain=gain, dtype="float64"))
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Rng = None) -> Tensor:
+    """Glorot normal in place (torch.nn.init.xavier_normal_): see `xavier_normal`."""
+    return _write(tensor, xavier_normal(tensor.shape, generator, gain=gain, dtype="float64"))
+
+
+def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float:
+    if mode not in ("fan_in", "fan_out"):
+        raise ConfigError(f"kaiming init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = fans(tuple(tensor.shape))
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
+
+
+def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu", generator: Rng = None) -> Tensor:
+    """He uniform in place (torch.nn.init.kaiming_uniform_): U(-b, b), b = gain * sqrt(3 / fan),
+    with torch's defaults (a=0 and leaky_relu: gain sqrt(2), the bound of `he_uniform`)."""
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    return _write(tensor, make_rng(generator).uniform(-bound, bound, size=tensor.shape))
+
+
+def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu", generator: Rng = None) -> Tensor:
+    """He normal in place (torch.nn.init.kaiming_normal_): N(0, (gain / sqrt(fan))^2), with
+    torch's defaults the distribution of `he_normal`."""
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    return _write(tensor, std * make_rng(generator).standard_normal(tensor.shape))
+
+
+__all__ += ["calculate_gain", "constant_", "kaiming_normal_", "kaiming_uniform_", "normal_",
+            "ones_", "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_"]

@@ -8,7 +8,9 @@ graph shows the op's fused node inside the layer's scope, with the layer's Param
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from typing import Annotated
 
 import numpy as np
 import numpy.typing as npt
@@ -21,9 +23,10 @@ from graphgrad.composites.dropouts import dropout
 from graphgrad.composites.pooling import PoolPadding, avg_pool2d, lp_pool2d, max_pool2d, maxout
 from graphgrad.errors import ShapeError
 from graphgrad.nn import init as initializers
-from graphgrad.nn.init import Rng
+from graphgrad.nn._arguments import MAX_SIZE, Count, FloatDtype, Layer, Probability, Rule
 from graphgrad.nn.activation import ReLU, Sigmoid, Tanh  # noqa: F401  (their old home)
-from graphgrad.nn.module import Module, Parameter
+from graphgrad.nn.init import Rng
+from graphgrad.nn.module import Parameter
 from graphgrad.ops import getitem, mean, stack
 
 __all__ = [
@@ -33,17 +36,22 @@ __all__ = [
 ]
 
 
+# LPPool2d's p: the norm of each window
+Power = Annotated[float, Rule(lambda p: 1 <= p < math.inf, "a finite number >= 1 (2: L2 pooling)")]
+
+
 def _tuple(value, n: int, name: str, layer: str, minimum: int = 1) -> tuple[int, ...]:
-    """An int or n ints (kernel_size, stride, ...), each >= minimum, checked at the constructor
-    so `Conv2d(1, 2, 0)` names the layer and the argument."""
+    """An int or n ints (kernel_size, stride, ...), each in [minimum, 2**62), checked at the
+    constructor so `Conv2d(1, 2, 0)` names the layer and the argument. (How many ints depends on
+    the layer, 1 for Conv1d and 2 for Conv2d: more than an annotation can say.)"""
     values = (value,) * n if isinstance(value, (int, np.integer)) else value
     if (isinstance(values, (tuple, list)) and len(values) == n
-            and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-                    and v >= minimum for v in values)):
+            and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+                    and minimum <= v < MAX_SIZE for v in values)):
         return tuple(int(v) for v in values)
     many = "a pair of ints" if n == 2 else f"{n} ints"
-    raise ConfigError(f"{layer}: {name} must be an int or {many}, each >= {minimum}, got "
-                     f"{value!r}")
+    raise ConfigError(f"{layer}: {name} must be an int or {many} below 2**62, each >= {minimum}, "
+                      f"got {value!r}")
 
 
 def _pair(value, name: str, layer: str = "", minimum: int = 1) -> tuple[int, int]:
@@ -62,12 +70,6 @@ def _conv_padding(padding, nd: int, kernel, dilation, stride, layer: str):
     return pairs
 
 
-def _positive(value: int, name: str, layer: str) -> int:
-    if not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigError(f"{layer}: {name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _init_weight(init, shape, rng, dtype) -> np.ndarray:
     array = initializers.resolve(init)(shape, initializers.make_rng(rng), dtype=dtype)
     array = np.asarray(array)
@@ -76,7 +78,7 @@ def _init_weight(init, shape, rng, dtype) -> np.ndarray:
     return array
 
 
-class Linear(Module):
+class Linear(Layer):
     """``y = x @ weight.T + bias`` with weight (out_features, in_features).
 
     ``init`` is 'he' (default, for ReLU nets), 'xavier', 'gaussian' (the lecture's 0.001·randn),
@@ -84,12 +86,11 @@ class Linear(Module):
     generator or a seed.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
+    def __init__(self, in_features: Count, out_features: Count, bias: bool = True, *,
                  init: str | Callable = "he", rng: Rng = None,
-                 dtype: str = "float32") -> None:
+                 dtype: FloatDtype = "float32") -> None:
         super().__init__()
-        self.in_features = _positive(in_features, "in_features", "Linear")
-        self.out_features = _positive(out_features, "out_features", "Linear")
+        self.in_features, self.out_features = int(in_features), int(out_features)
         shape = (self.out_features, self.in_features)
         self.weight = Parameter(_init_weight(init, shape, rng, dtype))
         self.bias = Parameter(np.zeros(self.out_features, dtype=dtype)) if bias else None
@@ -107,22 +108,21 @@ class Linear(Module):
         return f"{self.in_features}, {self.out_features}, bias={self.bias is not None}"
 
 
-class _ConvNd(Module):
+class _ConvNd(Layer):
     """Shared by Conv1d and Conv2d: weight (out, in / groups, *kernel), NC* inputs; `op` is the
     functional convolution."""
 
     nd, layout = 2, ""
     op: Callable
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Size, stride: Size = 1,
-                 padding: Padding = 0, dilation: Size = 1, groups: int = 1, bias: bool = True,
-                 *, init: str | Callable = "he", rng: Rng = None,
-                 dtype: str = "float32") -> None:
+    def __init__(self, in_channels: Count, out_channels: Count, kernel_size: Size,
+                 stride: Size = 1, padding: Padding = 0, dilation: Size = 1, groups: Count = 1,
+                 bias: bool = True, *, init: str | Callable = "he", rng: Rng = None,
+                 dtype: FloatDtype = "float32") -> None:
         super().__init__()
         layer, nd = type(self).__name__, self.nd
-        self.in_channels = _positive(in_channels, "in_channels", layer)
-        self.out_channels = _positive(out_channels, "out_channels", layer)
-        self.groups = _positive(groups, "groups", layer)
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.groups = int(groups)
         if in_channels % groups or out_channels % groups:
             raise ConfigError(
                 f"{layer}: in_channels ({in_channels}) and out_channels ({out_channels}) must both "
@@ -182,10 +182,11 @@ class ConvTranspose2d(_ConvNd):
 
     layout, op = "(N, {c}, H, W)", staticmethod(conv_transpose2d)
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Size, stride: Size = 1,
-                 padding: Padding = 0, output_padding: Size = 0, groups: int = 1,
-                 bias: bool = True, dilation: Size = 1, *, init: str | Callable = "he",
-                 rng: Rng = None, dtype: str = "float32") -> None:
+    def __init__(self, in_channels: Count, out_channels: Count, kernel_size: Size,
+                 stride: Size = 1, padding: Padding = 0, output_padding: Size = 0,
+                 groups: Count = 1, bias: bool = True, dilation: Size = 1, *,
+                 init: str | Callable = "he", rng: Rng = None,
+                 dtype: FloatDtype = "float32") -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, init=init, rng=rng, dtype=dtype)
         if isinstance(self.padding, str):
@@ -205,7 +206,7 @@ class ConvTranspose2d(_ConvNd):
                                        if self.output_padding != (0, 0) else "")
 
 
-class _Pool2d(Module):
+class _Pool2d(Layer):
     op: Callable
 
     def __init__(self, kernel_size: Size, stride: Size | None = None,
@@ -255,14 +256,11 @@ class AvgPool2d(_Pool2d):
     op = staticmethod(avg_pool2d)
 
 
-class LPPool2d(Module):
+class LPPool2d(Layer):
     """``(Σ x^p)^(1/p)`` over each window; p = 2 is the lecture's L2 pooling."""
 
-    def __init__(self, p: float, kernel_size: Size, stride: Size | None = None) -> None:
+    def __init__(self, p: Power, kernel_size: Size, stride: Size | None = None) -> None:
         super().__init__()
-        if not 1 <= p < float("inf"):
-            raise ConfigError(f"LPPool2d: p must be a finite number >= 1 (2: L2 pooling), "
-                              f"got {p!r}")
         self.p = float(p)
         self.kernel_size = _pair(kernel_size, "kernel_size", "LPPool2d")
         self.stride = self.kernel_size if stride is None else _pair(stride, "stride", "LPPool2d")
@@ -274,7 +272,7 @@ class LPPool2d(Module):
         return f"p={self.p:g}, kernel_size={self.kernel_size}, stride={self.stride}"
 
 
-class Dropout(Module):
+class Dropout(Layer):
     """Dropout (the lecture's "randomly set some neurons to zero").
 
     ``mode="inverted"`` (default): in training, zero each unit with probability p and scale the
@@ -283,10 +281,8 @@ class Dropout(Module):
     ``rng``: generator or seed for the masks.
     """
 
-    def __init__(self, p: float = 0.5, *, mode: str = "inverted", rng: Rng = None) -> None:
+    def __init__(self, p: Probability = 0.5, *, mode: str = "inverted", rng: Rng = None) -> None:
         super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ConfigError(f"Dropout: p must be in [0, 1), got {p!r}")
         if mode not in ("inverted", "scale_at_test"):
             raise ConfigError(f"Dropout: mode must be 'inverted' or 'scale_at_test', got {mode!r}")
         self.p = float(p)
@@ -303,7 +299,7 @@ class Dropout(Module):
         return f"p={self.p:g}" + (f", mode={self.mode!r}" if self.mode != "inverted" else "")
 
 
-class Flatten(Module):
+class Flatten(Layer):
     """(N, C, H, W) -> (N, C·H·W): from axis `start_dim` to the end."""
 
     def __init__(self, start_dim: int = 1) -> None:
@@ -317,19 +313,19 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}" if self.start_dim != 1 else ""
 
 
-class Identity(Module):
+class Identity(Layer):
     """Returns its input unchanged (a placeholder where a layer is optional, as torch's)."""
 
     def forward(self, x: Tensor) -> Tensor:
         return x
 
 
-class Maxout(Module):
+class Maxout(Layer):
     """Max over groups of ``pieces`` consecutive channels (axis 1): C channels -> C/pieces."""
 
-    def __init__(self, pieces: int) -> None:
+    def __init__(self, pieces: Count) -> None:
         super().__init__()
-        self.pieces = _positive(pieces, "pieces", "Maxout")
+        self.pieces = int(pieces)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.shape[1] % self.pieces:
@@ -342,22 +338,16 @@ class Maxout(Module):
         return f"pieces={self.pieces}"
 
 
-class AdaptiveAvgPool2d(Module):
+class AdaptiveAvgPool2d(Layer):
     """Average pooling to a fixed output size (oh, ow) whatever the input size; output_size 1
     is global average pooling. Cell i along an axis of length n averages rows
     floor(i n / o) to ceil((i + 1) n / o), as PyTorch's; one avg_pool2d when o divides n.
     `None` in output_size keeps that axis's input size."""
 
-    def __init__(self, output_size: int | tuple[int | None, int | None]) -> None:
+    def __init__(self, output_size: Count | tuple[Count | None, Count | None]) -> None:
         super().__init__()
-        sizes = (output_size, output_size) if not isinstance(output_size, (tuple, list)) \
-            else tuple(output_size)
-        if len(sizes) != 2 or not all(s is None or (isinstance(s, (int, np.integer))
-                                                    and not isinstance(s, bool) and s >= 1)
-                                      for s in sizes):
-            raise ConfigError(f"AdaptiveAvgPool2d: output_size must be a positive int or a pair "
-                             f"of them (None keeps the input size), got {output_size!r}")
-        self.output_size = sizes
+        self.output_size = (output_size, output_size) \
+            if not isinstance(output_size, (tuple, list)) else tuple(output_size)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 4:
@@ -379,19 +369,18 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
-class Embedding(Module):
+class Embedding(Layer):
     """A lookup table: row i of weight (num_embeddings, embedding_dim) for each index i.
 
     forward(indices) takes an int array or Tensor of any shape and returns shape
     (*indices.shape, embedding_dim); the gradient scatters back into the rows used. Weights
     start N(0, 1) as PyTorch's; the row `padding_idx` starts at zero and gets no gradient."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int,
+    def __init__(self, num_embeddings: Count, embedding_dim: Count,
                  padding_idx: int | None = None, *, rng: Rng = None,
-                 dtype: str = "float32") -> None:
+                 dtype: FloatDtype = "float32") -> None:
         super().__init__()
-        self.num_embeddings = _positive(num_embeddings, "num_embeddings", "Embedding")
-        self.embedding_dim = _positive(embedding_dim, "embedding_dim", "Embedding")
+        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ConfigError(f"Embedding: padding_idx must be in [-{num_embeddings}, "
@@ -423,15 +412,13 @@ class Embedding(Module):
             f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
 
 
-class Dropout2d(Module):
+class Dropout2d(Layer):
     """Channel dropout (PyTorch's Dropout2d) for (N, C, H, W): in training each whole channel
     of each sample is zeroed with probability p and the rest scaled by 1/(1-p); identity in
     eval mode. Neighbouring pixels are correlated, so dropping single ones regularises little."""
 
-    def __init__(self, p: float = 0.5, *, rng: Rng = None) -> None:
+    def __init__(self, p: Probability = 0.5, *, rng: Rng = None) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
-            raise ConfigError(f"Dropout2d: p must be in [0, 1), got {p!r}")
         self.p = float(p)
         self.rng = initializers.make_rng(rng)
 

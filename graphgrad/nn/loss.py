@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from graphgrad._tensor import Tensor
 from graphgrad.declare import TensorLike
 from graphgrad.composites.losses import (
@@ -20,7 +22,7 @@ from graphgrad.composites.losses import (
     nll_loss,
     smooth_l1_loss,
 )
-from graphgrad.nn.module import Module
+from graphgrad.nn._arguments import Layer as Module  # constructors check their arguments
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "KLDivLoss",
            "L1Loss", "MSELoss", "NLLLoss", "SmoothL1Loss"]
@@ -47,16 +49,36 @@ class _Loss(Module):
                          for name in ("reduction", *self.options))
 
 
-class CrossEntropyLoss(_Loss):
-    """softmax + negative log-likelihood of the target class, from raw scores (N, C)."""
+def _weight_buffer(module: Module, weight: TensorLike | None) -> None:
+    """PyTorch keeps a loss's class weights as a buffer: `.to()` moves them, state_dict saves."""
+    if weight is not None and not isinstance(weight, Tensor):
+        weight = Tensor(np.asarray(weight))
+    module.register_buffer("weight", weight)
 
-    fn = staticmethod(cross_entropy)
+
+class CrossEntropyLoss(_Loss):
+    """softmax + negative log-likelihood of the target class, from raw scores (N, C); `weight`
+    (C,) rescales each class, labels equal to `ignore_index` count nothing, `label_smoothing`
+    mixes the targets with the uniform distribution (see `cross_entropy`)."""
+
+    fn, options = staticmethod(cross_entropy), ("weight", "ignore_index", "label_smoothing")
+
+    def __init__(self, weight: TensorLike | None = None, ignore_index: int = -100,
+                 reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+        super().__init__(reduction, ignore_index=ignore_index, label_smoothing=label_smoothing)
+        _weight_buffer(self, weight)
 
 
 class NLLLoss(_Loss):
-    """Negative log-likelihood of the target class, from log-probabilities (LogSoftmax)."""
+    """Negative log-likelihood of the target class, from log-probabilities (LogSoftmax);
+    `weight` and `ignore_index` as in `CrossEntropyLoss`."""
 
-    fn = staticmethod(nll_loss)
+    fn, options = staticmethod(nll_loss), ("weight", "ignore_index")
+
+    def __init__(self, weight: TensorLike | None = None, ignore_index: int = -100,
+                 reduction: str = "mean") -> None:
+        super().__init__(reduction, ignore_index=ignore_index)
+        _weight_buffer(self, weight)
 
 
 class MSELoss(_Loss):

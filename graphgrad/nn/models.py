@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from graphgrad._tensor import Tensor
 from graphgrad.nn.activation import ReLU
 from graphgrad.nn.init import Rng, make_rng
 from graphgrad.nn.layers import Conv2d, Dropout, Flatten, Linear, MaxPool2d
-from graphgrad.nn.module import Module
+from graphgrad.nn._arguments import MAX_SIZE, Count, Layer, Probability, Rule
 
 __all__ = ["LeNet"]
 
 
-class LeNet(Module):
+# the side of the square input images: the max-pool halves it, so at least 2
+ImageSize = Annotated[int, Rule(lambda n: 2 <= n < MAX_SIZE, "an int in [2, 2**62)")]
+
+
+class LeNet(Layer):
     """A LeNet-style CNN sized for the 8x8 digits (NCHW input (N, 1, 8, 8)):
 
     conv1 3x3 (pad 1) → ReLU → conv2 3x3 (pad 1) → ReLU → pool (max 2x2) → flatten →
@@ -24,9 +30,9 @@ class LeNet(Module):
     transfer learning); `fc2` is the head to swap when fine-tuning.
     """
 
-    def __init__(self, num_classes: int = 10, channels: tuple[int, int] = (16, 32),
-                 hidden: int = 64, in_channels: int = 1, image_size: int = 8,
-                 dropout: float = 0.5, *, conv1_init: str = "he", rng: Rng = 0) -> None:
+    def __init__(self, num_classes: Count = 10, channels: tuple[Count, Count] = (16, 32),
+                 hidden: Count = 64, in_channels: Count = 1, image_size: ImageSize = 8,
+                 dropout: Probability = 0.5, *, conv1_init: str = "he", rng: Rng = 0) -> None:
         super().__init__()
         rng = make_rng(rng)
         c1, c2 = channels

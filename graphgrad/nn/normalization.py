@@ -13,24 +13,19 @@ import numpy as np
 from graphgrad._tensor import Tensor
 from graphgrad.composites.normalization import batch_norm, group_norm, layer_norm
 from graphgrad.errors import ConfigError, ShapeError
+from graphgrad.nn._arguments import Count, FloatDtype, Layer, NonNegative, Unit
 from graphgrad.nn.module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm"]
 
 
-def _positive(value, name: str, layer: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigError(f"{layer}: {name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _affine_parameters(module: Module, shape: tuple[int, ...], affine: bool, bias: bool,
-                       dtype: str) -> None:
+                       dtype: FloatDtype) -> None:
     module.weight = Parameter(np.ones(shape, dtype=dtype)) if affine else None
     module.bias = Parameter(np.zeros(shape, dtype=dtype)) if affine and bias else None
 
 
-class _BatchNorm(Module):
+class _BatchNorm(Layer):
     """Shared by BatchNorm1d/2d: they differ only in the input ranks they accept."""
 
     ranks: tuple[int, ...] = ()
@@ -41,18 +36,13 @@ class _BatchNorm(Module):
     running_var: Tensor | None
     num_batches_tracked: Tensor | None
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, *,
-                 dtype: str = "float32") -> None:
+    def __init__(self, num_features: Count, eps: NonNegative = 1e-5,
+                 momentum: Unit | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, *, dtype: FloatDtype = "float32") -> None:
         super().__init__()
-        name = type(self).__name__
-        self.num_features = _positive(num_features, "num_features", name)
-        if not eps >= 0:
-            raise ConfigError(f"{name}: eps must be >= 0, got {eps!r}")
-        if momentum is not None and not 0.0 <= momentum <= 1.0:
-            raise ConfigError(f"{name}: momentum must be in [0, 1] or None (cumulative average), "
-                             f"got {momentum!r}")
-        self.eps, self.momentum = float(eps), momentum
+        self.num_features = int(num_features)
+        # momentum None: a cumulative average, as PyTorch's
+        self.eps, self.momentum = float(eps), None if momentum is None else float(momentum)
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         _affine_parameters(self, (self.num_features,), self.affine, True, dtype)
         if self.track_running_stats:
@@ -108,21 +98,20 @@ class BatchNorm2d(_BatchNorm):
     layout = "(N, {c}, H, W)"
 
 
-class LayerNorm(Module):
+class LayerNorm(Layer):
     """Layer norm over each sample's trailing `normalized_shape` axes; weight (ones) and bias
     (zeros) of that shape when `elementwise_affine`. The same in training and eval."""
 
     weight: Parameter | None
     bias: Parameter | None
 
-    def __init__(self, normalized_shape: int | tuple[int, ...], eps: float = 1e-5,
+    def __init__(self, normalized_shape: Count | tuple[Count, ...], eps: NonNegative = 1e-5,
                  elementwise_affine: bool = True, bias: bool = True, *,
-                 dtype: str = "float32") -> None:
+                 dtype: FloatDtype = "float32") -> None:
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
             else tuple(normalized_shape)
-        self.normalized_shape = tuple(_positive(s, "normalized_shape", "LayerNorm")
-                                      for s in shape)
+        self.normalized_shape = tuple(int(s) for s in shape)
         self.eps = float(eps)
         self.elementwise_affine = bool(elementwise_affine)
         _affine_parameters(self, self.normalized_shape, self.elementwise_affine, bias, dtype)
@@ -135,18 +124,17 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}")
 
 
-class GroupNorm(Module):
+class GroupNorm(Layer):
     """Group norm: the channels of (N, C, *) in `num_groups` groups, each standardised over its
     channels and space; per-channel weight and bias when `affine`. Independent of the batch."""
 
     weight: Parameter | None
     bias: Parameter | None
 
-    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True, *, dtype: str = "float32") -> None:
+    def __init__(self, num_groups: Count, num_channels: Count, eps: NonNegative = 1e-5,
+                 affine: bool = True, *, dtype: FloatDtype = "float32") -> None:
         super().__init__()
-        self.num_groups = _positive(num_groups, "num_groups", "GroupNorm")
-        self.num_channels = _positive(num_channels, "num_channels", "GroupNorm")
+        self.num_groups, self.num_channels = int(num_groups), int(num_channels)
         if self.num_channels % self.num_groups:
             raise ConfigError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")

@@ -11,8 +11,8 @@ from .elementwise import (abs, add, ceil, clamp, clip, cos, div, equal, erf, exp
                           minimum, mul, neg, not_equal, pow, power, reciprocal, round, sign, sin,
                           sqrt, sub, where)
 from .linalg import matmul, mm
-from .reduction import (all, any, argmax, argmin, logsumexp, max, mean, min, norm, std, sum,
-                        var)
+from .reduction import (MaxResult, all, amax, amin, any, argmax, argmin, logsumexp, max, mean,
+                        min, norm, std, sum, var)
 from .structural import (astype, broadcast_to, cat, chunk, clone, concatenate, expand,
                          expand_dims, flatten, getitem, pad, permute, repeat, reshape, split,
                          squeeze, stack, sum_to, swapaxes, t, to_device, transpose, unsqueeze,
@@ -34,7 +34,8 @@ from . import elementwise as _e, linalg as _l, structural as _s
 del _tensor, _e, _l, _s
 
 __all__ = [
-    "SortResult", "TopKResult", "abs", "add", "all", "any", "argmax", "argmin", "astype",
+    "MaxResult", "SortResult", "TopKResult", "abs", "add", "all", "amax", "amin", "any", "argmax",
+    "argmin", "astype",
     "broadcast_to", "cat", "ceil", "cumsum", "gather", "masked_fill", "one_hot", "prod", "sort",
     "topk",
     "chunk", "clamp", "clip", "clone", "concatenate", "cos", "div", "equal", "erf", "exp",

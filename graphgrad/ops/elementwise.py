@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from .. import backend
-from .._primitive import Primitive, primitive
+from .._primitive import Primitive, constant_like, primitive
 from .._tensor import Tensor
 from ..declare import TensorLike, declare
 
@@ -236,7 +236,7 @@ def _declare_comparison(op: Primitive, symbol: str, torch_name: str) -> Callable
     compare.__name__ = compare.__qualname__ = op.name
     compare.__doc__ = (f"x {symbol} y element-wise with broadcasting (torch.{torch_name}, "
                        f"np.{op.name}): a boolean tensor, no gradient.")
-    return declare(compare, method=True)
+    return declare(compare, method=(op.name, torch_name))  # x.less(y) and torch's x.lt(y)
 
 
 less: Callable[..., Tensor] = _declare_comparison(_less, "<", "lt")
@@ -294,8 +294,19 @@ def isfinite(x: Tensor) -> Tensor:
 
 
 # ----- compositions (no new gates: they draw as the gates they are made of) ---------------------
+def _negated(value, like) -> Tensor | float:
+    """-value: a gate for a Tensor, plain arithmetic for a Python number (`x - 2.0` draws no extra
+    node). Any other constant (a NumPy bool, an object array) becomes a constant like `like` first,
+    so what NumPy cannot negate meets graphgrad's checks and errors, not NumPy's."""
+    if isinstance(value, Tensor):
+        return _neg(value)
+    if type(value) in (int, float) or not isinstance(like, Tensor):
+        return -value  # two constants: the add gate then says a Tensor is needed
+    return _neg(constant_like(value, like))
+
+
 def _sub(x, y) -> Tensor:
-    return _add(x, _neg(y) if isinstance(y, Tensor) else -y)
+    return _add(x, _negated(y, x))
 
 
 def _div(x, y) -> Tensor:
@@ -344,8 +355,7 @@ def sqrt(x: Tensor) -> Tensor:
 def minimum(x: TensorLike, y: TensorLike) -> Tensor:
     """The smaller of x and y (torch.minimum, np.minimum) as -max(-x, -y), so the max gate's tie
     rule carries over: an exact tie splits the gradient."""
-    return _neg(_maximum(_neg(x) if isinstance(x, Tensor) else -x,  # type: ignore[operator]
-                         -y if not isinstance(y, Tensor) else _neg(y)))  # type: ignore[operator]
+    return _neg(_maximum(_negated(x, y), _negated(y, x)))
 
 
 @declare(method=("clip", "clamp"))

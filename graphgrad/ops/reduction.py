@@ -8,6 +8,7 @@ from others (var from mean, std from var) checks its arguments once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -15,8 +16,8 @@ from .._primitive import Primitive, primitive
 from .._tensor import Tensor
 from ..backend import dtype_name
 from ..declare import declare, resolve_axis, resolve_keepdims
-from ..errors import ShapeError
-from .elementwise import _abs, _equal, _exp, _log, _neg, _where, where_defined
+from ..errors import ArgumentError, ShapeError
+from .elementwise import _abs, _equal, _exp, _log, _neg, _where, maximum, minimum, where_defined
 from .structural import _broadcast_to, _reshape, check_axis, expand_reduced, squeeze
 
 
@@ -80,22 +81,75 @@ def _max_of(op: str, x: Tensor, axes, keep: bool) -> Tensor:
     return _max(x, axis=axes, keepdims=keep)
 
 
-@declare(method=True)
-def max(x: Tensor, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *,
-        dim: int | tuple[int, ...] | None = None, keepdim: bool | None = None) -> Tensor:
-    """Largest element along `axis`/`dim` (np.max; torch.amax: only the values, not torch.max's
-    (values, indices) pair); gradient: g to the winners, tied winners share it."""
-    axes, keep = _axes("max", x, axis, dim, keepdims, keepdim)
-    return _max_of("max", x, axes, keep)
+class MaxResult(NamedTuple):
+    """`max`/`min` along a `dim`, as torch.return_types.max: `values, indices = x.max(dim=1)`."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _extreme(op: str, x: Tensor, dim, keepdim: bool, axis, keepdims, negate: bool
+             ) -> Tensor | MaxResult:
+    """NumPy's spelling (no dim) gives the values; PyTorch's `dim` gives (values, indices)."""
+    sign = _neg if negate else (lambda t: t)
+    if dim is None:
+        axes, keep = _axes(op, x, axis, None, bool(keepdims) if keepdims is not None else False,
+                           keepdim or None)
+        return sign(_max_of(op, sign(x), axes, keep))
+    if axis is not None:
+        raise ArgumentError(f"{op}: got both dim={dim!r} and axis={axis!r}; they are the same "
+                            f"argument (PyTorch's and NumPy's spelling), give one")
+    keep = resolve_keepdims(op, keepdims or False, keepdim)
+    axes = normalize_axis(dim, x.ndim, op)
+    values = sign(_max_of(op, sign(x), axes, keep))
+    indices = _index_of(_argmin if negate else _argmax, f"{op}", x, None, dim, False, keep)
+    return MaxResult(values, indices)
 
 
 @declare(method=True)
-def min(x: Tensor, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *,
-        dim: int | tuple[int, ...] | None = None, keepdim: bool | None = None) -> Tensor:
-    """Smallest element along `axis`/`dim` as -max(-x) (np.min; torch.amin: values only);
+def max(x: Tensor, dim: int | Tensor | None = None, keepdim: bool = False, *,
+        axis: int | tuple[int, ...] | None = None, keepdims: bool | None = None
+        ) -> Tensor | MaxResult:
+    """The largest element (torch.max, np.max). Each library's spelling gives its own result:
+    `x.max()` and NumPy's `axis=` give the values (np.max, torch.amax); PyTorch's `dim` (also
+    positional, `x.max(1)`) gives `(values, indices)` as torch.max does, so `x.max(1)[1]` is the
+    argmax; `gg.max(x, other_tensor)` is the element-wise maximum. Gradient: g to the winners,
+    tied winners share it (torch.max(dim) gives it to the one it indexes)."""
+    if isinstance(dim, Tensor):
+        return maximum(x, dim)
+    return _extreme("max", x, dim, keepdim, axis, keepdims, negate=False)
+
+
+@declare(method=True)
+def min(x: Tensor, dim: int | Tensor | None = None, keepdim: bool = False, *,
+        axis: int | tuple[int, ...] | None = None, keepdims: bool | None = None
+        ) -> Tensor | MaxResult:
+    """The smallest element, as -max(-x) (torch.min, np.min): values for `x.min()` and `axis=`,
+    `(values, indices)` for PyTorch's `dim`, the element-wise minimum for a tensor argument (see
+    `max`). Gradient: g to the winners, tied winners share it."""
+    if isinstance(dim, Tensor):
+        return minimum(x, dim)
+    return _extreme("min", x, dim, keepdim, axis, keepdims, negate=True)
+
+
+@declare(method=True)
+def amax(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False, *,
+         axis: int | tuple[int, ...] | None = None, keepdims: bool | None = None) -> Tensor:
+    """Largest values over one or more axes (torch.amax, np.amax): always values only;
     gradient: g to the winners, tied winners share it."""
-    axes, keep = _axes("min", x, axis, dim, keepdims, keepdim)
-    return _neg(_max_of("min", _neg(x), axes, keep))
+    axes, keep = _axes("amax", x, axis, dim, bool(keepdims) if keepdims is not None else False,
+                       keepdim or None)
+    return _max_of("amax", x, axes, keep)
+
+
+@declare(method=True)
+def amin(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = False, *,
+         axis: int | tuple[int, ...] | None = None, keepdims: bool | None = None) -> Tensor:
+    """Smallest values over one or more axes as -amax(-x) (torch.amin, np.amin); gradient: g to
+    the winners, tied winners share it."""
+    axes, keep = _axes("amin", x, axis, dim, bool(keepdims) if keepdims is not None else False,
+                       keepdim or None)
+    return _neg(_max_of("amin", _neg(x), axes, keep))
 
 
 def _count(x: Tensor, axes) -> int:
@@ -123,18 +177,41 @@ def mean(x: Tensor, axis: int | tuple[int, ...] | None = None, keepdims: bool = 
     return _mean(x, axes, keep)
 
 
-def _var(x: Tensor, axes, keep: bool) -> Tensor:
+def _var(x: Tensor, axes, keep: bool, correction: int = 0) -> Tensor:
     centered = x - _mean(x, axes, True)
-    return _mean(centered * centered, axes, keep)
+    variance = _mean(centered * centered, axes, keep)
+    if correction == 0:
+        return variance
+    n = _count(x, axes)
+    return variance * (n / (n - correction))
+
+
+def _correction(op: str, x: Tensor, axes, correction, unbiased, ddof) -> int:
+    """PyTorch's `correction=`/`unbiased=` and NumPy's `ddof=` name one thing; NumPy's default 0."""
+    given = {k: v for k, v in (("correction", correction), ("unbiased", unbiased),
+                               ("ddof", ddof)) if v is not None}
+    if len(given) > 1:
+        raise ArgumentError(f"{op}: got {' and '.join(given)}; they are the same argument "
+                            f"(PyTorch's and NumPy's spellings), give one")
+    value = int(unbiased) if unbiased is not None else next(iter(given.values()), 0)
+    if value < 0:
+        raise ArgumentError(f"{op}: the correction must be >= 0, got {value}")
+    if value and _count(x, axes) <= value:
+        raise ShapeError(f"{op}: {_count(x, axes)} value(s) per result with correction={value} "
+                         f"divide by {_count(x, axes) - value}; give more values or correction=0")
+    return value
 
 
 @declare(method=True)
 def var(x: Tensor, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *,
-        dim: int | tuple[int, ...] | None = None, keepdim: bool | None = None) -> Tensor:
-    """Population variance, mean((x - mean x)^2) (np.var with ddof=0; torch.var(...,
-    correction=0)); gradient: g * 2 (x - mean x) / n."""
+        dim: int | tuple[int, ...] | None = None, keepdim: bool | None = None,
+        correction: int | None = None, unbiased: bool | None = None,
+        ddof: int | None = None) -> Tensor:
+    """Variance, sum((x - mean x)^2) / (n - correction). The default is NumPy's and JAX's
+    population variance (correction 0); torch.var's default divides by n - 1: ask for it with
+    `correction=1`, `unbiased=True` or `ddof=1`. Gradient: g * 2 (x - mean x) / (n - correction)."""
     axes, keep = _axes("var", x, axis, dim, keepdims, keepdim)
-    return _var(x, axes, keep)
+    return _var(x, axes, keep, _correction("var", x, axes, correction, unbiased, ddof))
 
 
 def _root(s: Tensor, exponent: float) -> Tensor:
@@ -146,11 +223,14 @@ def _root(s: Tensor, exponent: float) -> Tensor:
 
 @declare(method=True)
 def std(x: Tensor, axis: int | tuple[int, ...] | None = None, keepdims: bool = False, *,
-        dim: int | tuple[int, ...] | None = None, keepdim: bool | None = None) -> Tensor:
-    """Population standard deviation, sqrt(var) (np.std with ddof=0; torch.std(...,
-    correction=0)); gradient: (x - mean x) / (n std), 0 where the values are all equal."""
+        dim: int | tuple[int, ...] | None = None, keepdim: bool | None = None,
+        correction: int | None = None, unbiased: bool | None = None,
+        ddof: int | None = None) -> Tensor:
+    """Standard deviation, sqrt(var): population (correction 0, NumPy's and JAX's default) unless
+    `correction=`/`unbiased=`/`ddof=` says otherwise (torch.std divides by n - 1 by default).
+    Gradient: (x - mean x) / ((n - correction) std), 0 where the values are all equal."""
     axes, keep = _axes("std", x, axis, dim, keepdims, keepdim)
-    return _root(_var(x, axes, keep), 0.5)
+    return _root(_var(x, axes, keep, _correction("std", x, axes, correction, unbiased, ddof)), 0.5)
 
 
 @declare(method=True)

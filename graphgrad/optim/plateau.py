@@ -6,14 +6,15 @@ import math
 from collections.abc import Sequence
 
 from graphgrad.optim.optimizer import Optimizer
-from graphgrad.optim.schedules import check_choice, check_count, check_number, per_group
+from graphgrad.optim.schedules import (SchedulerState, check_choice, check_count, check_number,
+                                       per_group)
 
 NAME = "ReduceLROnPlateau"
 
 __all__ = ["ReduceLROnPlateau"]
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(SchedulerState):
     """Multiply every group's rate by ``factor`` once the metric passed to ``step(metric)`` has
     not improved for more than ``patience`` epochs (torch.optim.lr_scheduler.ReduceLROnPlateau).
 
@@ -22,7 +23,10 @@ class ReduceLROnPlateau:
     more than ``threshold`` (relative: ``best·(1 − threshold)`` in ``mode="min"``; absolute
     with ``threshold_mode="abs"``). After a reduction, ``cooldown`` epochs pass before bad
     epochs count again; rates never go below ``min_lr`` and a change smaller than ``eps`` is
-    skipped. Unlike the epoch schedules, `step` needs the metric, e.g. the validation loss.
+    skipped. Unlike the epoch schedules, `step` needs the metric, e.g. the validation loss;
+    `fit(scheduler=...)` passes it the epoch's validation loss (the training loss without
+    validation data). `state_dict()` keeps the best value and the counters; the rates
+    themselves are the optimizer's state (restore both to resume).
     """
 
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,

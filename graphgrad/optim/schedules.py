@@ -12,9 +12,10 @@ and `WarmRestarts` (SGDR) are the common smooth alternatives.
 from __future__ import annotations
 
 import bisect
+import copy
 import math
 import numbers
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from graphgrad.optim.optimizer import Optimizer
@@ -25,13 +26,55 @@ __all__ = [
     "ExponentialDecay",
     "LambdaLR",
     "MultiStepLR",
+    "SchedulerState",
     "Schedule",
     "StepDecay",
     "WarmRestarts",
 ]
 
 
-class Schedule:
+def _restore_like(template: Any, value: Any) -> Any:
+    """`value` (as saved, or as `gg.load` returns it: 0-d arrays, arrays for lists) in the type
+    of the attribute it replaces."""
+    if isinstance(template, (bool, int, float, str)):
+        return type(template)(value.item() if hasattr(value, "item") else value)
+    if isinstance(template, Mapping):
+        return {key: _restore_like(template.get(key, value[key]), value[key]) for key in value}
+    if isinstance(template, (list, tuple)):
+        values = list(value)
+        like = list(template) if len(template) == len(values) else template[:1] * len(values)
+        return type(template)(_restore_like(t, v) for t, v in zip(like, values))
+    return value
+
+
+class SchedulerState:
+    """`state_dict()` / `load_state_dict()` for the schedulers, as PyTorch's: every attribute
+    but the optimizer (and any function), so a run resumed from a checkpoint continues the same
+    sequence of rates. Plain numbers, strings and lists: `gg.save(scheduler, path)` works
+    without pickling, and `load_state_dict(gg.load(path))` takes what it returns."""
+
+    _not_saved: tuple[str, ...] = ("optimizer",)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The scheduler's own state (epoch count, settings, a plateau's best value and
+        counters): everything but the optimizer, which saves its own (its rates included)."""
+        return {key: copy.deepcopy(value) for key, value in vars(self).items()
+                if key not in self._not_saved}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore `state_dict()` into a scheduler built with the same optimizer; a key this
+        scheduler does not have is an error, and nothing changes on error."""
+        own = {key: value for key, value in vars(self).items() if key not in self._not_saved}
+        unknown = sorted(set(state_dict) - set(own))
+        if unknown:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: {unknown} are not part of "
+                             f"its state (expected {sorted(own)}); was it saved from another "
+                             f"scheduler?")
+        restored = {key: _restore_like(own[key], value) for key, value in state_dict.items()}
+        vars(self).update(restored)
+
+
+class Schedule(SchedulerState):
     """Base: ``lr = initial_lr * factor(epoch)`` for every parameter group."""
 
     def __init__(self, optimizer: Optimizer) -> None:
@@ -51,6 +94,12 @@ class Schedule:
     def step(self) -> None:
         """Advance one epoch and set the new rates."""
         self.epoch += 1
+        self._apply()
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore `state_dict()` and set the rates of the restored epoch (they depend on the
+        epoch alone, so this holds even where the optimizer's state was not restored)."""
+        super().load_state_dict(state_dict)
         self._apply()
 
     @property
@@ -213,7 +262,11 @@ class LambdaLR(Schedule):
     for all groups or a list with one per group.
 
     Why: any warm-up or decay rule you can write as a function of the epoch, without a class.
+    `state_dict()` saves the epoch, not the functions (code is not state, and checkpoints are
+    never pickled): build the LambdaLR with the same functions before `load_state_dict`.
     """
+
+    _not_saved = ("optimizer", "lr_lambdas")
 
     def __init__(self, optimizer: Optimizer,
                  lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]) -> None:

@@ -29,17 +29,32 @@ def _along_axis(fn):
     return draw
 
 
-def _classification(loss, labels_as="int"):
-    """Logits (N, C), or (N, C, d1, ...) with a label per position (PyTorch's K-d case)."""
+def _classification(loss, smoothing=False):
+    """Logits (N, C), or (N, C, d1, ...) with a label per position (PyTorch's K-d case), with
+    PyTorch's options drawn: class weights, ignored labels (-100 or a class), label smoothing,
+    every reduction, the labels as an array or as a Tensor (the in-graph one-hot gate)."""
     def draw(data):
         n, c = data.draw(st.integers(1, 4)), data.draw(st.integers(2, 4))
         positions = data.draw(gst.shapes(max_dims=2, max_side=3), label="positions")
         logits = data.draw(gst.arrays((n, c) + positions), label="logits")
-        labels = data.draw(hnp.arrays(np.int64, (n,) + positions, elements=st.integers(0, c - 1)),
+        ignore_index = data.draw(st.sampled_from([-100, -100, 0, c - 1]), label="ignore_index")
+        labels = data.draw(hnp.arrays(np.int64, (n,) + positions,
+                                      elements=st.sampled_from(sorted({*range(c), ignore_index}))),
                            label="labels")
-        if labels_as == "onehot":
-            labels = np.moveaxis(np.eye(c)[labels], -1, 1)
-        return (lambda t: loss(t, labels)), [logits]
+        labels.flat[0] = (ignore_index + 1) % c  # one position counts: no 0/0 under "mean"
+        options = {"ignore_index": ignore_index,
+                   "reduction": data.draw(st.sampled_from(["mean", "sum", "none"]), label="red")}
+        if data.draw(st.booleans(), label="weighted"):
+            options["weight"] = data.draw(hnp.arrays(np.float64, (c,), elements=st.floats(
+                0.25, 2.0)), label="weight")
+        if smoothing:
+            options["label_smoothing"] = data.draw(st.sampled_from([0.0, 0.1, 0.5, 1.0]),
+                                                   label="label_smoothing")
+        target = gg.tensor(labels) if data.draw(st.booleans(), label="as_tensor") else labels
+        if smoothing and data.draw(st.booleans(), label="distribution"):  # (N, C, *d) targets
+            scores = np.exp(data.draw(gst.arrays(logits.shape), label="target scores"))
+            target, options["ignore_index"] = scores / scores.sum(axis=1, keepdims=True), -100
+        return (lambda t: loss(t, target, **options)), [logits]
     return draw
 
 
@@ -63,7 +78,7 @@ COMPOSITE_SPECS = {
     "relu": _elementwise(gg.relu),  # away_from_zero keeps finite differences off the kink
     "softmax": _along_axis(gg.softmax),
     "log_softmax": _along_axis(gg.log_softmax),
-    "cross_entropy": _classification(gg.cross_entropy),
+    "cross_entropy": _classification(gg.cross_entropy, smoothing=True),
     "mse_loss": _regression(gg.mse_loss),
     "binary_cross_entropy": _regression(gg.binary_cross_entropy, domain="unit"),
     "binary_cross_entropy_with_logits": _regression(

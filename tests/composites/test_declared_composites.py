@@ -50,7 +50,8 @@ def test_public_composites_are_typed_functions_with_their_composite_private():
         assert not isinstance(public, Composite) and callable(public), name
         assert isinstance(COMPOSITES[name], Composite) and COMPOSITES[name].name == name
         assert public.__doc__ and "torch" in public.__doc__ and "radient" in public.__doc__, name
-    assert list(inspect.signature(gg.cross_entropy).parameters) == ["input", "target", "reduction"]
+    assert list(inspect.signature(gg.cross_entropy).parameters) == [
+        "input", "target", "weight", "ignore_index", "reduction", "label_smoothing"]
     assert "reduction: str = 'mean'" in pydoc.render_doc(gg.cross_entropy)
     softmax_params = inspect.signature(gg.softmax).parameters
     assert softmax_params["dim"].kind is inspect.Parameter.KEYWORD_ONLY
@@ -188,8 +189,8 @@ def test_nll_loss_picks_the_target_log_probability():
     labels = np.random.default_rng(4).integers(0, 4, (2, 3, 2))
     assert nll_loss(gg.log_softmax(gg.tensor(logits), dim=1), labels).item() == \
         pytest.approx(gg.cross_entropy(gg.tensor(logits), labels).item())
-    with pytest.raises(ShapeError, match=r"nll_loss: labels must lie in \[0, 2\] for 3 classes; "
-                                         r"got values from -1 to 0"):
+    with pytest.raises(ShapeError, match=r"nll_loss: labels must lie in \[0, 2\] for 3 classes "
+                                         r"\(or be ignore_index=-100\); got values from -1 to 0"):
         nll_loss(x, np.array([-1, 0]))
     with pytest.raises(ShapeError, match=r"nll_loss: targets must be integer labels of shape "
                                          r"\(2,\); got shape \(2, 3\)"):

@@ -144,3 +144,19 @@ def test_arrays_keep_their_meaning_and_errors_are_clear():
         TensorDataset(np.zeros(3), np.zeros(4))
     with pytest.raises(NotImplementedError, match="must define __len__"):
         len(Dataset())
+
+
+def test_a_dataset_loader_hands_out_tensors_as_pytorchs_does():
+    """Before: NumPy arrays, so `model(x)` failed in conv2d ("x must be a Tensor") and
+    `x.view(x.size(0), -1)` meant NumPy's view."""
+    import graphgrad as gg
+    from graphgrad.data import DataLoader, TensorDataset
+
+    x, y = np.arange(24.0).reshape(6, 4), np.arange(6)
+    images, labels = next(iter(DataLoader(TensorDataset(x, y), batch_size=4, shuffle=False)))
+    assert isinstance(images, gg.Tensor) and isinstance(labels, gg.Tensor)
+    assert images.size(0) == 4 and images.view(images.size(0), -1).shape == (4, 4)
+    np.testing.assert_array_equal(images.numpy(), x[:4])
+    assert labels.dtype == np.int64 and labels.numpy().tolist() == [0, 1, 2, 3]
+    arrays = next(iter(DataLoader(x, y, batch_size=4, shuffle=False)))  # arrays in, arrays out
+    assert all(isinstance(a, np.ndarray) for a in arrays)

@@ -10,7 +10,10 @@ from hypothesis import given, strategies as st
 
 import graphgrad as gg
 from graphgrad.errors import ArgumentError, ShapeError
+from graphgrad.ops.selection import _scatter_along
 from graphgrad.testing import strategies as gst
+
+from .specs import _gather_index
 
 
 def _check(fn, np_fn, arrays):
@@ -202,3 +205,65 @@ def test_compiled_code_sorts_each_call_anew():
     y = gg.tensor(np.array([[3.0, 1.0, 2.0]]))
     np.testing.assert_array_equal(compiled(y).numpy(), f(y).numpy())
     np.testing.assert_array_equal(f(y).numpy(), [[1.0, 4.0, 4.0]])
+
+
+# ----- the strict array-API backend: scatter-add without np.add.at -------------------------------
+def _on(device, array):
+    return gg.tensor(array).to(device)
+
+
+@given(data=st.data())
+def test_gather_and_scatter_add_differentiate_on_the_strict_backend(data):
+    """gather's gradient is a scatter-add (repeated indices accumulate) and scatter_add's is a
+    gather: first and second derivatives on the strict namespace, equal to NumPy's add.at."""
+    shape = data.draw(gst.shapes(min_dims=1), label="shape")
+    axis, index = _gather_index(data, shape)
+    x = data.draw(gst.arrays(shape), label="x")
+    g = data.draw(gst.arrays(index.shape), label="g")
+    strict_index = _on("strict", index)
+    gather = lambda t: gg.gather(t, axis, strict_index)  # noqa: E731
+    scatter = lambda t: _scatter_along(t, strict_index, axis=axis, shape=shape)  # noqa: E731
+    for fn, array in ((gather, x), (scatter, g)):
+        gg.gradcheck(fn, [_on("strict", array)])
+        gg.gradgradcheck(fn, [_on("strict", array)])
+    expected = np.zeros(shape)
+    np.add.at(expected, tuple(index if d == axis else np.indices(index.shape)[d]
+                              for d in range(len(shape))), g)
+    np.testing.assert_allclose(scatter(_on("strict", g)).numpy(), expected, rtol=1e-12,
+                               atol=1e-14)
+
+
+def test_sort_topk_and_integer_indexing_backpropagate_on_the_strict_backend():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((4, 5))
+    rows, cols = np.array([0, 0, 3, 0]), np.array([1, 1, 4, 1])   # (0, 1) three times
+    ops = {
+        "sort": lambda t: gg.sort(t, 0, descending=True).values * gg.tensor(x).to(t.device),
+        "topk": lambda t: gg.topk(t, 3, dim=1).values ** 2,
+        "integer index": lambda t: t[rows, cols] ** 2,
+    }
+    for name, fn in ops.items():
+        grads = []
+        for device in ("cpu", "strict"):
+            t = _on(device, x)
+            t.requires_grad_()
+            fn(t).sum().backward()
+            grads.append(t.grad.numpy())
+        np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=1e-15, err_msg=name)
+        gg.gradcheck(fn, [_on("strict", x)])
+    assert grads[1][0, 1] == pytest.approx(6 * x[0, 1])
+
+
+def test_strict_scatter_add_keeps_float32_sums_exact_to_float32():
+    """The prefix sums run in float64: a small total after large ones is not lost."""
+    from graphgrad.backend import scatter_add
+
+    xs = pytest.importorskip("array_api_strict")
+    values = np.array([1e6, -1e6, 1e-3, 2e-3, 5.0], dtype=np.float32)
+    index = np.array([0, 0, 1, 1, 2])
+    out = scatter_add(xs, (4,), (xs.asarray(index),), xs.asarray(values))
+    assert out.dtype == xs.float32
+    np.testing.assert_array_equal(np.asarray(out), np.array([0.0, 3e-3, 5.0, 0.0], np.float32))
+    nothing = xs.asarray(np.zeros(0, np.int64))
+    empty = scatter_add(xs, (2, 3), (nothing, nothing), xs.asarray(np.zeros(0)))
+    np.testing.assert_array_equal(np.asarray(empty), np.zeros((2, 3)))

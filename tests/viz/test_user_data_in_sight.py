@@ -52,3 +52,12 @@ def test_batch_norm_running_statistics_stay_in_its_box_in_eval():
     box = next(n for n in view.nodes if n.kind == "module")
     assert len(box.absorbed) == 4  # weight, bias, running mean, running variance
     assert (2, 3) not in {shape for _, shape in box.absorbed}
+
+
+def test_a_mask_made_inside_a_forward_stays_in_its_box():
+    model = nn.Sequential(nn.Dropout2d(0.5, rng=0))  # its mask is a Tensor made in forward
+    x = gg.tensor(np.ones((2, 3, 2, 2)), requires_grad=True, name="x")
+    view = gg.viz.trace(model(x).sum())
+    assert [n.name for n in view.nodes if n.op is None] == ["x"]
+    box = next(n for n in view.nodes if n.kind == "module")
+    assert [shape for _, shape in box.absorbed] == [(2, 3, 1, 1)]
