@@ -526,25 +526,20 @@ class Tensor:
         value = other.data if isinstance(other, Tensor) else other
         return self._in_place(op, combine(self.data, value))
 
-    def __iadd__(self, other):
-        if self.op is not None:
-            return NotImplemented  # a graph node: Python falls back to y = y + other
-        return self._in_place_binary("+=", other, lambda a, b: a + b)
+    def _augmented(symbol: str, combine: Callable[[Any, Any], Any]):  # type: ignore[misc]
+        """`x op= y`: in place on a leaf; a graph node returns NotImplemented, so Python makes
+        a new node (x = x op y)."""
+        def update(self, other):
+            if self.op is not None:
+                return NotImplemented
+            return self._in_place_binary(symbol, other, combine)
+        return update
 
-    def __isub__(self, other):
-        if self.op is not None:
-            return NotImplemented
-        return self._in_place_binary("-=", other, lambda a, b: a - b)
-
-    def __imul__(self, other):
-        if self.op is not None:
-            return NotImplemented
-        return self._in_place_binary("*=", other, lambda a, b: a * b)
-
-    def __itruediv__(self, other):
-        if self.op is not None:
-            return NotImplemented
-        return self._in_place_binary("/=", other, lambda a, b: a / b)
+    __iadd__ = _augmented("+=", lambda a, b: a + b)
+    __isub__ = _augmented("-=", lambda a, b: a - b)
+    __imul__ = _augmented("*=", lambda a, b: a * b)
+    __itruediv__ = _augmented("/=", lambda a, b: a / b)
+    del _augmented
 
     def add_(self, other: Any, *, alpha: float = 1.0) -> Tensor:
         """self += alpha * other, in place (torch's add_); see the rules above `_in_place`."""
