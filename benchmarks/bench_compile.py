@@ -79,9 +79,14 @@ def circuit_steps() -> dict:
         for _ in range(n):
             both(*reused)
 
+    def compiled_vg_floats(n):  # as under jax.jit: numbers in, no tensors to make
+        for _ in range(n):
+            both(*VALUES)
+
     steps = {"graphgrad eager": eager, "compiled node": compiled_node,
              "compiled value_and_grad": compiled_vg,
-             "compiled value_and_grad, inputs reused": compiled_vg_reused}
+             "compiled value_and_grad, inputs reused": compiled_vg_reused,
+             "compiled value_and_grad, Python floats in": compiled_vg_floats}
     try:
         import micrograd  # noqa: F401
         steps["micrograd"] = _micrograd_circuit

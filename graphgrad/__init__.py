@@ -19,7 +19,7 @@ from .config import (default_dtype, enable_grad, expand_composites, get_default_
                      manual_seed, name_scope, no_grad, num_threads, set_default_dtype,
                      set_grad_enabled, set_num_threads)
 from .errors import (AnomalyError, ArgumentError, BackwardError, DeviceError, DtypeError,
-                     GraphFreedError, GraphgradError, InPlaceError, ShapeError)
+                     GraphFreedError, GraphgradError, InPlaceError, RetraceWarning, ShapeError)
 from . import autograd
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .factories import (arange, eye, full, linspace, ones, ones_like, rand, randint, randn, zeros,
@@ -61,7 +61,8 @@ __all__ = [
     "set_grad_enabled", "set_num_threads",
     # errors
     "AnomalyError", "ArgumentError", "BackwardError", "CheckpointError", "DeviceError",
-    "DtypeError", "GraphFreedError", "GraphgradError", "InPlaceError", "ShapeError",
+    "DtypeError", "GraphFreedError", "GraphgradError", "InPlaceError", "RetraceWarning",
+    "ShapeError",
     # autodiff transforms and debugging
     "autograd", "detect_anomaly", "is_anomaly_enabled", "set_detect_anomaly",
     # dtypes (PyTorch's names)

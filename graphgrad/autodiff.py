@@ -370,6 +370,9 @@ def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
             value = value.detach()
         return value, result
 
+    # gg.compile reads it: a Python number in these positions is data (made a Tensor here), not
+    # part of the compiled signature, so a new value does not retrace (as under jax.jit)
+    wrapped.differentiated_argnums = argnums  # type: ignore[attr-defined]
     return wrapped
 
 
@@ -381,4 +384,5 @@ def grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     def wrapped(*args, **kwargs):
         return value_and_grad_fn(*args, **kwargs)[1]
 
+    wrapped.differentiated_argnums = argnums  # type: ignore[attr-defined]  # (as above)
     return wrapped

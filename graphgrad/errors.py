@@ -58,6 +58,11 @@ class AnomalyError(GraphgradError, RuntimeError):
     from finite values; the message names the op, the shapes, the values and the user's line."""
 
 
+class RetraceWarning(UserWarning):
+    """A compiled function traced again and again because a number it is called with keeps
+    changing (numbers are part of its signature); torch.compile's recompile warning."""
+
+
 def creation_site(skip: int = 2) -> tuple[str, int]:
     """(file, line) of the first caller outside graphgrad: recorded on every node, so it is kept
     raw (no string formatting) and formatted only when an error or a diagram shows it."""

@@ -53,6 +53,7 @@ def test_weight_gradient_is_bitwise_the_same_for_any_number_of_threads(monkeypat
     y = rng.standard_normal((12, 16, 9, 9)).astype(np.float32)
     g = window_geometry("test", (9, 9), 3, 1, 1)
     monkeypatch.setattr(conv_numpy, "_CHUNK_BYTES", 1)  # one image per chunk
+    monkeypatch.setattr(chunks, "PARALLEL_BYTES", 0)   # and threads however small the work
     results = []
     for workers in (1, 2, 3):
         monkeypatch.setattr(chunks, "worker_count", lambda workers=workers: workers)
@@ -74,6 +75,30 @@ def test_a_forked_child_gets_a_pool_of_its_own(three_workers):
     child.start()
     child.join(timeout=30)
     assert child.exitcode == 0 and queue.get(timeout=5) == 15
+
+
+def test_small_work_stays_on_the_calling_thread(three_workers, monkeypatch):
+    """Waking pool threads costs more than a second core saves on small convs (LeNet's 8x8):
+    below PARALLEL_BYTES every chunk runs on the caller; at or above it the pool takes part."""
+    def threads_used(work_bytes):
+        used = set()
+
+        def make_worker():
+            return lambda start, stop: used.add(threading.get_ident())
+
+        chunks.map_chunks(6, 1, make_worker, work_bytes=work_bytes)
+        return used
+
+    assert threads_used(chunks.PARALLEL_BYTES - 1) == {threading.get_ident()}
+    assert len(threads_used(chunks.PARALLEL_BYTES)) > 1  # (a quick pool thread may take two runs)
+    calls = []
+    monkeypatch.setattr(chunks, "map_chunks", lambda *a, **k: calls.append(k) or [])
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 16, 8, 8)).astype(np.float32)
+    w = rng.standard_normal((32, 16, 3, 3)).astype(np.float32)
+    monkeypatch.setattr(conv_numpy, "map_chunks", chunks.map_chunks)
+    conv_numpy._conv_forward_per_image(x, w, window_geometry("test", (8, 8), 3, 1, 1), 1)
+    assert calls and 0 < calls[0]["work_bytes"] < chunks.PARALLEL_BYTES  # LeNet's conv2: small
 
 
 def test_set_num_threads_holds_the_kernels_to_that_many_threads():
@@ -125,6 +150,7 @@ def test_threads_with_different_thread_counts_share_the_pool_safely(monkeypatch)
     """One thread's new count used to shut down the pool another was submitting to
     (RuntimeError: cannot schedule new futures after shutdown)."""
     monkeypatch.setattr(conv_numpy, "_CHUNK_BYTES", 1)  # one image per chunk: the pool is used
+    monkeypatch.setattr(chunks, "PARALLEL_BYTES", 0)   # however small the work
     rng = np.random.default_rng(0)
     x = gg.tensor(rng.standard_normal((4, 2, 10, 10)))
     w = gg.tensor(rng.standard_normal((3, 2, 3, 3)))

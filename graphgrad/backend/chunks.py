@@ -113,15 +113,25 @@ def _run_group(make_worker: Callable[[], ChunkFn], chunks: list[tuple[int, int]]
     return [work(start, stop) for start, stop in chunks]
 
 
-def map_chunks(count: int, step: int, make_worker: Callable[[], ChunkFn]) -> list:
+# Work (bytes a call copies and multiplies) below which the chunks stay on the calling thread:
+# waking a pool thread and limiting OpenBLAS cost 0.1-0.25 ms a call on a 2-core VM, more than
+# a second core saves on LeNet's 8x8 convs (1.2 MB: 0.64 ms on one thread, 0.82 on two); at
+# 64x16x14x14 (7 MB) two threads pay (14.0 -> 12.4 ms forward + backward).
+PARALLEL_BYTES = 4 << 20
+
+
+def map_chunks(count: int, step: int, make_worker: Callable[[], ChunkFn], *,
+               work_bytes: int | None = None) -> list:
     """[work(start, stop) for each chunk of `step` items of range(count)], on every core.
 
     `make_worker()` runs once in each thread that takes part and returns `work`: set-up such as
     zeroing a scratch buffer happens once per thread, not once per chunk. Each thread takes a
-    contiguous run of chunks; the calling thread takes the first run itself.
+    contiguous run of chunks; the calling thread takes the first run itself. A call whose
+    `work_bytes` is below `PARALLEL_BYTES` runs on the calling thread alone.
     """
     chunks = [(start, min(start + step, count)) for start in range(0, count, step)]
-    groups = min(worker_count(), len(chunks))
+    small = work_bytes is not None and work_bytes < PARALLEL_BYTES
+    groups = 1 if small else min(worker_count(), len(chunks))
     if groups <= 1:
         return _run_group(make_worker, chunks)
     bounds = [len(chunks) * g // groups for g in range(groups + 1)]

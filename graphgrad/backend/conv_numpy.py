@@ -225,7 +225,8 @@ def _conv_forward_per_image(x, w, geometry: WindowGeometry, groups: int):
     width = c // groups * math.prod(geometry.kernel)
     kernel = w.reshape(groups, o // groups, -1)                      # (G, O/G, C/G*K)
     y = np.empty((n, o, positions), np.result_type(x, w))
-    step = _images_per_chunk(n, positions * c * math.prod(geometry.kernel) * x.itemsize)
+    image_bytes = positions * c * math.prod(geometry.kernel) * x.itemsize
+    step = _images_per_chunk(n, image_bytes)
 
     def worker():
         cols = _scratch((step, c) + geometry.kernel + geometry.out_size, x.dtype)
@@ -239,7 +240,7 @@ def _conv_forward_per_image(x, w, geometry: WindowGeometry, groups: int):
 
         return work
 
-    map_chunks(n, step, worker)
+    map_chunks(n, step, worker, work_bytes=n * image_bytes)
     return y.reshape((n, o) + geometry.out_size)
 
 
@@ -284,7 +285,8 @@ def _conv_forward_grid(x, w, geometry: WindowGeometry, groups: int):
     crop = (slice(None), slice(None), slice(None)) + tuple(
         slice(0, s) for s in geometry.out_size[1:])
     item = x.itemsize
-    step = _images_per_chunk(n, (c * k + o) * span * item)
+    image_bytes = (c * k + o) * span * item
+    step = _images_per_chunk(n, image_bytes)
 
     def worker():
         cols = _scratch((step, c) + geometry.kernel + (span,), x.dtype)
@@ -305,7 +307,7 @@ def _conv_forward_grid(x, w, geometry: WindowGeometry, groups: int):
 
         return work
 
-    map_chunks(n, step, worker)
+    map_chunks(n, step, worker, work_bytes=n * image_bytes)
     return y
 
 
@@ -332,7 +334,8 @@ def _conv_weight_grad_per_image(x, y, geometry: WindowGeometry):
     positions = math.prod(geometry.out_size)
     width = math.prod(geometry.kernel) * c
     dtype = np.result_type(x, y)
-    step = _images_per_chunk(n, positions * width * x.itemsize)
+    image_bytes = positions * width * x.itemsize
+    step = _images_per_chunk(n, image_bytes)
     y_mat = y.reshape(n, o, positions)
     channels_last = _channels_last_rows_pay(c, geometry)
     if channels_last:
@@ -355,7 +358,8 @@ def _conv_weight_grad_per_image(x, y, geometry: WindowGeometry):
         return work
 
     total = np.zeros((o, width), dtype)
-    for partial in map_chunks(n, step, worker):  # in chunk order: the same sum every time
+    # in chunk order: the same sum every time
+    for partial in map_chunks(n, step, worker, work_bytes=n * image_bytes):
         total += partial
     if not channels_last:
         return total.reshape((o, c) + geometry.kernel)
@@ -383,7 +387,8 @@ def _conv_input_grad_by_offsets(y, w, geometry: WindowGeometry):
     dtype = np.result_type(y, w)
     kernels = np.moveaxis(w, (0, 1), (-2, -1)).reshape(-1, o, c)    # (K, O, C)
     x = np.empty((n, c) + geometry.in_size, dtype)
-    step = _images_per_chunk(n, (math.prod(grid) * o + span + pitch) * dtype.itemsize)
+    image_bytes = (math.prod(grid) * o + span + pitch) * dtype.itemsize
+    step = _images_per_chunk(n, image_bytes)
     corner = (slice(None),) + tuple(slice(0, s) for s in geometry.out_size)
     interior = _interior(geometry)
 
@@ -407,7 +412,7 @@ def _conv_input_grad_by_offsets(y, w, geometry: WindowGeometry):
 
         return work
 
-    map_chunks(n, step, worker)
+    map_chunks(n, step, worker, work_bytes=n * image_bytes)
     return x
 
 
@@ -419,7 +424,8 @@ def _conv_input_grad_by_offsets_strided(y, w, geometry: WindowGeometry):
     dtype = np.result_type(y, w)
     kernels = np.moveaxis(w, (0, 1), (-2, -1)).reshape(-1, o, c)    # (K, O, C)
     x = np.empty((n, c) + geometry.in_size, dtype)
-    step = _images_per_chunk(n, (positions * (o + c) + math.prod(padded) * c) * dtype.itemsize)
+    image_bytes = (positions * (o + c) + math.prod(padded) * c) * dtype.itemsize
+    step = _images_per_chunk(n, image_bytes)
     index = [(slice(None),) + _window_slices(offset, geometry)
              for offset in _offsets(geometry.kernel)]
     interior = _interior(geometry)
@@ -442,7 +448,7 @@ def _conv_input_grad_by_offsets_strided(y, w, geometry: WindowGeometry):
 
         return work
 
-    map_chunks(n, step, worker)
+    map_chunks(n, step, worker, work_bytes=n * image_bytes)
     return x
 
 

@@ -14,6 +14,7 @@ import functools
 import inspect
 import re
 import types
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,7 @@ from .. import config
 from .._primitive import primitive
 from .._tensor import Tensor
 from ..backend import CPU
-from ..errors import creation_site
+from ..errors import RetraceWarning, creation_site
 from ..ops.structural import sum_to
 from . import codegen
 from .codegen import Emitter, Graph, identifier
@@ -230,19 +231,32 @@ class Entry:
             self.ops[k] = op
 
     # ----- running ------------------------------------------------------------------------------
-    def make_fast_call(self, args: list, positions: list[int], modules: list) -> None:
+    def make_fast_call(self, args: list, positions: list[int], modules: list,
+                       floats: frozenset[int] = frozenset()) -> None:
         """Generate `fast(args)`: the guards of this signature, the forward, the results; it
-        returns MISS when a guard fails (then the cache decides, and maybe retraces).
+        calls the cache (`_call_slow`) when a guard fails, which decides, and maybe retraces.
 
         Why generated: a steady loop pays only this one function. Each argument's `.data` is
         read once; a 0-d float64 value is checked by its class alone (its shape and dtype follow);
-        the results are made by inlined leaf construction (`_leaf_lines`), not calls."""
-        ns = {"MISS": MISS, "forward": self.forward, "grad_enabled": config.is_grad_enabled,
-              "DEV": self.device, "f64": np.float64, "node": self.node}
+        the results are made by inlined leaf construction (`_leaf_lines`), not calls.
+        `floats`: positions where the caller passed a Python float (made a tensor of the
+        default dtype): the guard checks for a float and the default dtype, and the float is
+        the data (Python floats need no boxing on the float path)."""
+        ns = {"slow": CompiledFunction._call_slow, "forward": self.forward,
+              "THREAD": config._thread, "DEV": self.device, "f64": np.float64,
+              "node": self.node, "default_dtype": config.get_default_dtype,
+              "DT": config.get_default_dtype()}
         names = [f"a{i}" for i in range(len(args))]
         reads, classes, checks = [], [], []
+        if floats and (self.ops or self.passthrough):  # a float would become a graph input
+            floats = frozenset(range(len(args)))       # or a result: always the slow path
         for i, arg in enumerate(args):
             a = names[i]
+            if i in floats:
+                ns[f"F{i}"] = type(arg.data)
+                raw = self.float_body is not None and type(arg.data) is np.float64
+                reads.append(f"d{i} = {a}" if raw else f"d{i} = F{i}({a})")
+                continue
             if isinstance(arg, Tensor):
                 ns[f"T{i}"], ns[f"S{i}"], ns[f"D{i}"] = type(arg), arg.data.shape, arg.data.dtype
                 reads.append(f"d{i} = {a}.data")
@@ -254,7 +268,9 @@ class Entry:
             else:
                 ns[f"V{i}"] = arg
                 checks.append(f"({a} is V{i} or {a} == V{i})")
-        checks.append(f"grad_enabled() is {bool(config.is_grad_enabled())}")
+        checks.append(f"THREAD.grad_enabled is {bool(config.is_grad_enabled())}")
+        if floats:
+            checks.append("default_dtype() == DT")
         for j, t in enumerate(self.captured):
             ns[f"P{j}"], ns[f"PS{j}"], ns[f"PD{j}"] = t, t.data.shape, t.data.dtype
             checks.append(f"P{j}.data.shape == PS{j} and P{j}.data.dtype == PD{j}")
@@ -263,16 +279,19 @@ class Entry:
             checks.append(f"M{j}.training is {mode}")
         datas = [f"d{p}" for p in positions] + [f"P{j}.data" for j in range(len(self.captured))]
         inputs = [names[p] for p in positions] + [f"P{j}" for j in range(len(self.captured))]
-        lines = ["def fast(args):", f"    if len(args) != {len(args)}:", "        return MISS"]
+        miss = "        return slow(self, args, kwargs)"  # the cache decides, and maybe retraces
+        lines = ["def fast(self, *args, **kwargs):", f"    if kwargs or len(args) != {len(args)}:",
+                 miss]
         if args:
             lines.append(f"    {', '.join(names)}, = args")
-        types = [f"{names[i]}.__class__ is T{i}" for i, a in enumerate(args)
-                 if isinstance(a, Tensor)]
+        types = [f"{names[i]}.__class__ is {'float' if i in floats else f'T{i}'}"
+                 for i, a in enumerate(args) if isinstance(a, Tensor)]
         if types:  # (before `.data` is read: an ndarray's is a memoryview, a number has none)
-            lines += [f"    if not ({' and '.join(types)}):", "        return MISS"]
+            lines += [f"    if not ({' and '.join(types)}):", miss]
         lines += ["    " + line for line in reads]
-        lines += [f"    if not ({' and '.join(classes + checks)}):", "        return MISS"]
-        lines += _forward_lines(self, datas, ns, set(names) | {"args"})  # o0, o1, ...: outputs
+        lines += [f"    if not ({' and '.join(classes + checks)}):", miss]
+        taken = set(names) | {"args", "self", "kwargs"}
+        lines += _forward_lines(self, datas, ns, taken)  # o0, o1, ...: outputs
         results = []
         for k in range(len(self.trace.outputs)):
             if k in self.passthrough:
@@ -325,14 +344,12 @@ class Entry:
         return unflatten(self.trace.tree, results)
 
 
-MISS = object()  # a guard of the fast path failed
+RETRACE_WARNING = 8   # traces after which a retrace for a changed number warns (once)
+CACHE_ENTRIES = 64    # signatures kept per compiled function; the oldest goes first
 
 
-def _no_fast_path(args: tuple) -> object:
-    return MISS  # (before the first call and after clear_cache: every call consults the cache)
-
-
-_FAST_NAMES = {"new", "Tensor", "next_seq", "unflatten", "leaf"}  # also L_*, R<n>, r<n>
+_FAST_NAMES = {"new", "Tensor", "next_seq", "unflatten", "leaf", "slow", "THREAD"}  # also L_*,
+# R<n>, r<n>
 
 
 def _forward_lines(entry: Entry, datas: list[str], ns: dict, taken: set[str]) -> list[str]:
@@ -551,8 +568,12 @@ class CompiledFunction:
             self._param_names = []
         self._cache: dict = {}
         self._last: Entry | None = None
-        self._fast: Callable = _no_fast_path
         self.traces: list[str] = []
+        # Its own class, whose __call__ becomes the fast path of the signature last called: a
+        # steady loop then runs one generated function per call, with no dispatch in between
+        self.__class__ = type(CompiledFunction.__name__, (CompiledFunction,),
+                              {"__module__": CompiledFunction.__module__})
+        self._retrace_warned = False
 
     def _key(self, args, kwargs):
         tensors, positions, statics = [], [], []
@@ -575,16 +596,47 @@ class CompiledFunction:
                 f"arrays as gg.tensor(...)") from error
         return key, tensors, positions
 
+    def _as_data(self, args) -> tuple[list, frozenset[int]]:
+        """Arrays become tensors; so do Python floats where `fn` differentiates (gg.grad's and
+        gg.value_and_grad's argnums), made as the eager call makes them (the default dtype):
+        data, not part of the signature. Any other number stays static (part of the key).
+        Returns the arguments and the positions of those floats."""
+        nums = getattr(self.fn, "differentiated_argnums", None)
+        dynamic: frozenset[int] = frozenset()
+        if nums is not None:
+            count = len(args)
+            wanted = {n % count for n in ((nums,) if isinstance(nums, int) else nums)
+                      if -count <= n < count}
+            dynamic = frozenset(i for i in wanted if type(args[i]) is float)
+        converted = [gg_tensor(a) if isinstance(a, np.ndarray) else
+                     Tensor(a) if i in dynamic else a for i, a in enumerate(args)]
+        return converted, dynamic
+
     def __call__(self, *args, **kwargs):
-        if not kwargs:  # the steady loop: the last signature's generated guards and code
-            result = self._fast(args)
-            if result is not MISS:
-                return result
-        args = [gg_tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+        """Until a signature is traced (and after clear_cache); then the generated fast path
+        of the last signature called replaces it (it calls `_call_slow` when a guard fails)."""
+        return self._call_slow(args, kwargs)
+
+    def _call_slow(self, args, kwargs):
+        """The cache: find this signature's entry (or trace one) and run it."""
+        args, floats = self._as_data(args)
         key, tensors, positions = self._key(args, kwargs)
+        if floats:  # the same signature, but its fast path takes floats: an entry of its own
+            key = key + (floats,)
         entry = self._cache.get(key)
         if entry is None or not _captured_unchanged(entry):
             reason = self._why(key)
+            if reason.startswith("changed: non-tensor") and not self._retrace_warned and \
+                    len(self.traces) >= RETRACE_WARNING:
+                self._retrace_warned = True  # (once per function, as torch.compile's)
+                warnings.warn(
+                    f"compile({self.__name__}): traced {len(self.traces) + 1} times; the last "
+                    f"trace because a non-tensor argument changed (numbers are part of the "
+                    f"compiled signature). Pass values that change from call to call as "
+                    f"gg.tensor(...): one trace serves them all", RetraceWarning,
+                    stacklevel=2)
+            if len(self._cache) >= CACHE_ENTRIES:  # the oldest signature goes (memory bound)
+                del self._cache[next(iter(self._cache))]
             names = [identifier(self._param_names[p] if p < len(self._param_names) else None,
                                 f"a{p}") for p in positions]
             names = [t.name or n for t, n in zip(tensors, names)]
@@ -592,11 +644,11 @@ class CompiledFunction:
             entry = Entry(self, trace, reason)
             entry.owner_positions = positions
             entry.key = key
-            entry.make_fast_call(args, positions, _modules(self.fn, args))
+            entry.make_fast_call(args, positions, _modules(self.fn, args), floats)
             self._cache[key] = entry
             self.traces.append(reason)
         self._last = entry
-        self._fast = entry.fast
+        type(self).__call__ = entry.fast
         return entry.run(tensors, args, kwargs)
 
     def _why(self, key) -> str:
@@ -623,7 +675,7 @@ class CompiledFunction:
     def clear_cache(self) -> None:
         self._cache.clear()
         self._last = None
-        self._fast = _no_fast_path
+        type(self).__call__ = CompiledFunction.__call__  # type: ignore[method-assign]
 
 
 def _captured_unchanged(entry: Entry) -> bool:

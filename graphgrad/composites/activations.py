@@ -16,6 +16,7 @@ from ..errors import ArgumentError
 from ..ops import exp, log, maximum, minimum, reciprocal, where
 from ..ops.elementwise import (
     _erf_forward,  # the erf gate's kernel, for gelu's fused forward
+    _max_share,  # the max gate's routing rule: relu is max(x, 0)
     abs as elementwise_abs,
     erf,
 )
@@ -69,7 +70,7 @@ def tanh(x: Tensor) -> Tensor:
 
 def _relu_vjp(g, out, x):
     """The max gate's rule with 0: x > 0 passes g, x < 0 blocks it, x == 0 passes half."""
-    return (g * where(x > 0.0, 1.0, where(x == 0.0, 0.5, 0.0)).astype(x.dtype),)
+    return (_max_share(g, x, 0.0),)
 
 
 _relu = composite(

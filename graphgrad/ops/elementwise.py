@@ -44,18 +44,38 @@ _reciprocal: Primitive = primitive("reciprocal", symbol="1/x",
                         floating_only=True)
 
 
-def _tie_share(x: Tensor, y: Tensor) -> Tensor:
-    """The max gate's routing rule: the larger input gets all of g; an exact tie splits it 1/2-1/2.
+def _routed_by_max(xp, g, x, y):
+    """g * 1 where x > y, g * 1/2 where x == y, g * 0 elsewhere (NaN x or y too: a NaN or inf g
+    stays NaN, as a product does), in one or two passes on NumPy (the nested `where` times g it
+    replaces took five: LeNet's three relu backwards cost 0.6 ms a step)."""
+    if type(g) is np.ndarray and type(x) is np.ndarray:
+        dtype = np.result_type(g, x, y)
+        out = np.multiply(g, x > y, dtype=dtype)
+        tie = x == y
+        if tie.any():  # exact ties: a relu's zeros (zero-padded images, dead units)
+            if type(out) is not np.ndarray:  # 0-d: NumPy gave a scalar
+                return np.multiply(g, dtype.type(0.5), dtype=dtype)
+            np.multiply(g, dtype.type(0.5), out=out, where=tie)
+        return out
+    return xp.where(x > y, g, xp.where(x == y, g * 0.5, g * 0.0))
 
-    The split is symmetric (as in JAX, autograd and tinygrad), so max(x, y) and max(y, x) have the
-    same gradients, and it is a valid subgradient. Consequence: relu'(0) = 1/2 (relu is max(x, 0)).
-    """
-    return _where(x > y, 1.0, _where(x == y, 0.5, 0.0)).astype(x.dtype)
+
+def _max_share_vjp(h, out, g, x, y):
+    return (_max_share(h, x, y), None, None)  # linear in g; x and y only choose the route
+
+
+_max_share: Primitive = primitive(
+    "max_share", symbol="route max",
+    forward=_routed_by_max, vjp=_max_share_vjp, nondiff=(1, 2),
+    doc="The max gate's routing rule: the larger input gets all of g; an exact tie splits it "
+        "1/2-1/2. The split is symmetric (as in JAX, autograd and tinygrad), so max(x, y) and "
+        "max(y, x) have the same gradients, and it is a valid subgradient. Consequence: "
+        "relu'(0) = 1/2 (relu is max(x, 0)).")
 
 
 _maximum: Primitive = primitive("maximum", symbol="max",
                      forward=lambda xp, x, y: xp.maximum(x, y),
-                     vjp=lambda g, out, x, y: (g * _tie_share(x, y), g * _tie_share(y, x)),
+                     vjp=lambda g, out, x, y: (_max_share(g, x, y), _max_share(g, y, x)),
                      doc="max routes: the larger input gets the upstream gradient (ties split it)")
 
 # ----- companions -------------------------------------------------------------------------------

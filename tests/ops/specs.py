@@ -76,6 +76,21 @@ def _where_draw(data):
     return (lambda a, b: gg.where(gg.tensor(mask), a, b)), [x, y]
 
 
+def _max_share_draw(data):
+    """The max gate's routing of g (relu's and maximum's gradient): linear in g; x and y from
+    {-1, 0, 1}, so ties (g / 2) are common and broadcasting spans all three."""
+    from graphgrad.ops.elementwise import _max_share
+
+    shape_g, shape_x, shape_y = data.draw(gst.broadcastable_shapes(3), label="shapes")
+    pick = st.sampled_from([-1.0, 0.0, 1.0])
+    x = np.array(data.draw(st.lists(pick, min_size=int(np.prod(shape_x)),
+                                    max_size=int(np.prod(shape_x))), label="x")).reshape(shape_x)
+    y = np.array(data.draw(st.lists(pick, min_size=int(np.prod(shape_y)),
+                                    max_size=int(np.prod(shape_y))), label="y")).reshape(shape_y)
+    g = data.draw(gst.arrays(shape_g), label="g")
+    return (lambda t: _max_share(t, gg.tensor(x), gg.tensor(y))), [g]
+
+
 def _comparison(fn):
     def draw(data):
         shape_x, shape_y = data.draw(gst.broadcastable_shapes(2), label="shapes")
@@ -264,6 +279,7 @@ SPECS: dict[str, Spec] = {
     "add": _binary(gg.add),
     "mul": _binary(gg.mul),
     "maximum": _binary(gg.maximum, tie_free=True, smooth=False),
+    "max_share": Spec(_max_share_draw),
     "exp": _unary(gg.exp),
     "sin": _unary(gg.sin),
     "cos": _unary(gg.cos),

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import graphgrad as gg
-from graphgrad.backend import chunks, conv_kernels, conv_numpy, window_arrays, windows
+from graphgrad.backend import chunks, conv_kernels, conv_numpy, pool_kernels, window_arrays, windows
 from graphgrad.backend.windows import window_geometry
 from graphgrad.errors import ShapeError
 from graphgrad.ops import window as W
@@ -155,6 +155,7 @@ def test_release_workspace_frees_the_worker_threads_buffers_too(monkeypatch):
     g = window_geometry("test", (10, 10), 3, 1, 1)
     monkeypatch.setattr(chunks, "worker_count", lambda: 2)
     monkeypatch.setattr(conv_numpy, "_CHUNK_BYTES", 1)             # one image per chunk
+    monkeypatch.setattr(chunks, "PARALLEL_BYTES", 0)                 # threads however small
     expected = conv_numpy._conv_weight_grad_per_image(x, y, g)
     holders = [b for b in list(window_arrays._every_thread) if b]
     assert len(holders) >= 2                                       # the caller and a worker
@@ -388,6 +389,28 @@ def test_pooling_kernels_fast_and_general_paths_agree_with_ties(g, seed):
     np.testing.assert_allclose(spread, windows.fold(np, np.broadcast_to(
         gy[(slice(None), slice(None)) + (None,) * len(g.kernel)],
         gy.shape[:2] + g.kernel + g.out_size).copy(), g), rtol=1e-12, atol=1e-12)
+
+
+@given(st.tuples(st.integers(1, 3), st.integers(1, 3)), st.tuples(st.integers(1, 4),
+       st.integers(1, 4)), st.integers(0, 2**16), st.sampled_from([np.float32, np.float64]))
+def test_tiled_pooling_fast_path_matches_the_definition(kernel, windows_per_axis, seed, dtype):
+    """MaxPool2d(k) on an image k * n wide takes whole-array passes (rows, then one strided
+    column run, np.repeat back): the same maxima and, tie for tie, the same shares as the
+    definition; a NaN window routes NaN as the general path does."""
+    size = tuple(k * n for k, n in zip(kernel, windows_per_axis))
+    g = window_geometry("test", size, kernel, kernel, 0)
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, (2, 3) + size).astype(dtype)        # {0, 1, 2}: ties are common
+    assert pool_kernels._tiles_2d(x, g)
+    out = windows.window_max(np, x, g)
+    np.testing.assert_array_equal(out, _direct_unfold(x, g).max(axis=(2, 3)).astype(dtype))
+    gy = rng.standard_normal(out.shape).astype(dtype)
+    routed = windows.max_route(np, gy, x, out, g)
+    assert routed.dtype == dtype
+    np.testing.assert_allclose(routed, _direct_max_route(gy, x, g), rtol=1e-6, atol=1e-6)
+    x[0, 0, 0, 0] = np.nan
+    out = windows.window_max(np, x, g)
+    assert np.isnan(out[0, 0, 0, 0]) and np.isnan(windows.max_route(np, gy, x, out, g)[0, 0, 0, 0])
 
 
 def test_non_overlapping_pooling_write_path_with_ties_gaps_and_padding():
