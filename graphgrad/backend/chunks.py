@@ -3,7 +3,8 @@
 NumPy releases the GIL in its copies, adds and matmuls, so plain Python threads run chunks in
 parallel: the window copies, single-threaded in NumPy, then use both cores as PyTorch does.
 OpenBLAS is held to one thread while they run (through threadpoolctl): two of its threaded
-products at once would serialize on its lock and oversubscribe the cores. Each worker gets its
+products at once would serialize on its lock and oversubscribe the cores, and on one core its
+threads only slow the chunks' small products. Each worker gets its
 own scratch buffers (they are thread-local), and results come back in chunk order, so sums over
 chunks are the same whatever the timing.
 """
@@ -71,14 +72,16 @@ def _executor(threads: int) -> ThreadPoolExecutor:
 
 
 @functools.cache
-def _blas_controller():
+def _blas_libraries() -> list:
+    """threadpoolctl's controllers of the BLAS libraries loaded (NumPy's OpenBLAS, ...): their
+    `set_num_threads` is one C call (3 us for the pair of calls; `limit()` costs 13)."""
     from threadpoolctl import ThreadpoolController
 
-    return ThreadpoolController()
+    return list(ThreadpoolController().select(user_api="blas").lib_controllers)
 
 
 class _SharedBlasLimit:
-    """OpenBLAS on one thread while any caller's chunks run (`with _blas_on_one_thread:`).
+    """BLAS on one thread while any caller's chunks run (`with _blas_on_one_thread:`).
 
     The limit is process-wide, so callers share it: the first one in sets it, the last one out
     restores what was there before. (Each taking its own threadpoolctl limit would go wrong when
@@ -89,20 +92,23 @@ class _SharedBlasLimit:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._inside = 0
-        self._limiter: Any = None  # threadpoolctl's, while someone is inside
+        self._saved: list[tuple[Any, int]] = []  # (library, its threads), while someone is inside
 
     def __enter__(self) -> None:
         with self._lock:
             if self._inside == 0:
-                self._limiter = _blas_controller().limit(limits=1, user_api="blas")
+                self._saved = [(lib, lib.get_num_threads()) for lib in _blas_libraries()]
+                for lib, _ in self._saved:
+                    lib.set_num_threads(1)
             self._inside += 1
 
     def __exit__(self, *exc) -> None:
         with self._lock:
             self._inside -= 1
             if self._inside == 0:
-                self._limiter.restore_original_limits()
-                self._limiter = None
+                for lib, threads in self._saved:
+                    lib.set_num_threads(threads)
+                self._saved = []
 
 
 _blas_on_one_thread = _SharedBlasLimit()
@@ -132,11 +138,11 @@ def map_chunks(count: int, step: int, make_worker: Callable[[], ChunkFn], *,
     chunks = [(start, min(start + step, count)) for start in range(0, count, step)]
     small = work_bytes is not None and work_bytes < PARALLEL_BYTES
     groups = 1 if small else min(worker_count(), len(chunks))
-    if groups <= 1:
-        return _run_group(make_worker, chunks)
-    bounds = [len(chunks) * g // groups for g in range(groups + 1)]
-    runs = [chunks[lo:hi] for lo, hi in zip(bounds, bounds[1:])]
-    with _blas_on_one_thread:
+    with _blas_on_one_thread:  # a chunk's products are small: OpenBLAS's threads only cost
+        if groups <= 1:        # (LeNet's input gradient: 0.75 ms on one, 1.0 on two)
+            return _run_group(make_worker, chunks)
+        bounds = [len(chunks) * g // groups for g in range(groups + 1)]
+        runs = [chunks[lo:hi] for lo, hi in zip(bounds, bounds[1:])]
         pool = _executor(worker_count() - 1)
         futures = [pool.submit(_run_group, make_worker, run) for run in runs[1:]]
         try:

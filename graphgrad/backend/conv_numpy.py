@@ -368,47 +368,54 @@ def _conv_weight_grad_per_image(x, y, geometry: WindowGeometry):
 
 
 def _conv_input_grad_by_offsets(y, w, geometry: WindowGeometry):
-    """Per kernel offset k: y' (n*L, O) @ W_k (O, C), added into a padded channels-last target.
+    """All kernel offsets in one product, W_k^T (K*C, O) @ y' (O, m*G), each offset's block then
+    added into a padded channels-first target, shifted by the offset's flat position.
 
-    No window matrix. Chunks of images keep y', the products and the target cached. With stride
-    1 the products are computed on a grid as wide as the padded input (zero rows of y' beyond
-    out_w), so that each offset's add is one contiguous run per image, shifted by the offset's
-    flat position: NumPy adds strided rows several times slower.
+    No window matrix. With stride 1 the product is taken on a grid as wide as the padded input
+    (zero columns of y' beyond out_w), so each offset's add is one contiguous run per image and
+    channel: NumPy adds strided rows several times slower. One product with K*C rows runs
+    faster than K thin ones with C columns each (LeNet's 32x16x8x8, O=32: 0.6 ms against 0.77).
+    Chunks of images keep y', the product and the target cached.
     """
     if any(s != 1 for s in geometry.stride):
         return _conv_input_grad_by_offsets_strided(y, w, geometry)
     n, o, c = y.shape[0], y.shape[1], w.shape[1]
-    padded, grid, plane_pitches = _grid(geometry)
-    pitches = [p * c for p in plane_pitches]           # channels-last: c elements per position
+    nd = len(geometry.kernel)
+    padded, grid, pitches = _grid(geometry)
     shifts = [sum(k * d * p for k, d, p in zip(offset, geometry.dilation, pitches))
               for offset in _offsets(geometry.kernel)]
-    span, image = math.prod(grid) * c, math.prod(padded) * c
+    span, image = math.prod(grid), math.prod(padded)
     pitch = max(image, max(shifts) + span)             # room for the zero tails of the grid
+    taps = len(shifts)
     dtype = np.result_type(y, w)
-    kernels = np.moveaxis(w, (0, 1), (-2, -1)).reshape(-1, o, c)    # (K, O, C)
+    # w (O, C, *k) -> (*k, C, O) -> (K*C, O): row k*C + c is offset k's weights into channel c
+    kernels = np.ascontiguousarray(
+        w.transpose(tuple(range(2, 2 + nd)) + (1, 0))).reshape(taps * c, o)
     x = np.empty((n, c) + geometry.in_size, dtype)
-    image_bytes = (math.prod(grid) * o + span + pitch) * dtype.itemsize
+    image_bytes = (span * o + taps * c * span + c * pitch) * dtype.itemsize
     step = _images_per_chunk(n, image_bytes)
-    corner = (slice(None),) + tuple(slice(0, s) for s in geometry.out_size)
-    interior = _interior(geometry)
+    corner = (slice(None), slice(None)) + tuple(slice(0, s) for s in geometry.out_size)
+    interior = (slice(None),) + _interior(geometry)
 
     def worker():
-        y_grid = _scratch((step,) + grid + (o,), dtype, "grid")
+        y_grid = _scratch((o, step) + grid, dtype, "grid")
         y_grid.fill(0)                                 # zero outside the out_size corner
-        part = _scratch((step, span), dtype, "part")
-        target = _scratch((step, pitch), dtype, "target")
+        part = _scratch((taps * c, step * span), dtype, "part")
+        target = _scratch((c, step, pitch), dtype, "target")
 
         def work(start, stop):
-            g, p, t = y_grid[:stop - start], part[:stop - start], target[:stop - start]
-            _copy_channels_last(g[corner], y[start:stop])
+            m = stop - start
+            g, t = y_grid[:, :m], target[:, :m]
+            np.copyto(g[corner], y[start:stop].swapaxes(0, 1))
             t.fill(0)
-            g_mat, p_mat = g.reshape(-1, o), p.reshape(-1, c)
-            for shift, kernel in zip(shifts, kernels):
-                _matmul_in_pieces(g_mat, kernel, p_mat, axis=-2)
-                view = t[:, shift:shift + span]
-                np.add(view, p, out=view)
-            inner = t[:, :image].reshape((stop - start,) + padded + (c,))
-            np.copyto(x[start:stop], _from_channels_last(inner[interior]))
+            p = part[:, :m * span]
+            np.matmul(kernels, g.reshape(o, m * span), out=p)
+            blocks = p.reshape(taps, c, m, span)
+            for shift, block in zip(shifts, blocks):
+                view = t[:, :, shift:shift + span]
+                np.add(view, block, out=view)
+            inner = t[:, :, :image].reshape((c, m) + padded)
+            np.copyto(x[start:stop], inner[interior].swapaxes(0, 1))
 
         return work
 

@@ -165,3 +165,62 @@ def test_clear_cache_also_forgets_the_fast_path():
     assert step(gg.tensor(np.ones(2))).numpy().tolist() == [2.0, 2.0]
     assert step.cache_info() == {"traces": 2, "entries": 1,
                                  "reasons": ["first call", "first call"]}
+
+
+def test_python_floats_where_value_and_grad_differentiates_are_data_not_signature():
+    """As under jax.jit: `step(2.0, ...)` then `step(2.5, ...)` is one trace, not one per
+    value; the floats become tensors of the default dtype, as the eager call makes them."""
+    steps = {}
+    for dtype in ("float64", "float32"):
+        with gg.default_dtype(dtype):
+            eager = gg.value_and_grad(neuron, argnums=(0, 1, 2, 3, 4))
+            step = steps[dtype] = gg.compile(eager)
+            for last in (-3.0, -3.5, 1e3, -4.0):
+                values = VALUES[:4] + (last,)
+                with np.errstate(over="ignore"):
+                    _assert_same(step(*values), eager(*values))
+            assert step.cache_info()["traces"] == 1, step.cache_info()
+            assert "if not (a0.__class__ is float" in step._last.fast_source
+    step = steps["float64"]
+    with gg.default_dtype("float32"):
+        value, _ = step(*VALUES)  # the default dtype changed: a trace of its own
+    assert value.dtype == np.float32 and step.cache_info()["traces"] == 2
+    _assert_same(step(*_inputs()), _eager_value_and_grad(VALUES))  # tensors still work
+
+
+def test_a_float_argument_nothing_differentiates_stays_static():
+    scale = gg.compile(lambda x, s: x * s)
+    x = gg.tensor([1.0, 2.0], dtype="float32")
+    assert scale(x, 3.0).tolist() == [3.0, 6.0] and scale(x, 4.0).tolist() == [4.0, 8.0]
+    assert scale.cache_info()["reasons"] == ["first call", "changed: non-tensor arguments"]
+    assert scale(x, 3.0).dtype == np.float32  # a static number takes x's dtype, as eager
+
+
+def test_retracing_for_changing_numbers_warns_once_and_the_cache_stays_bounded():
+    """torch.compile's recompile warning: each new number is a new signature, so a loop over
+    values would trace every call and keep every trace."""
+    from graphgrad.compiler import function
+
+    scale = gg.compile(lambda x, s: x * s)
+    x = gg.tensor([1.0])
+    with pytest.warns(gg.RetraceWarning, match=r"traced 9 times.*gg\.tensor") as caught:
+        for i in range(function.CACHE_ENTRIES + 10):
+            assert scale(x, float(i)).item() == float(i)
+    assert len([w for w in caught if w.category is gg.RetraceWarning]) == 1
+    assert scale.cache_info()["entries"] == function.CACHE_ENTRIES
+    assert scale(x, 0.0).item() == 0.0  # the oldest went: traced again, still right
+
+
+def test_the_call_runs_the_last_signatures_fast_path_and_clear_cache_resets_it():
+    step = gg.compile(gg.value_and_grad(neuron, argnums=(0, 1, 2, 3, 4)))
+    other = gg.compile(neuron)
+    assert isinstance(step, gg.compiler.CompiledFunction) and type(step) is not type(other)
+    step(*_inputs())
+    assert type(step).__call__ is step._last.fast  # no dispatch between the call and the guard
+    assert type(other).__call__ is gg.compiler.CompiledFunction.__call__  # untouched
+    step.clear_cache()
+    assert type(step).__call__ is gg.compiler.CompiledFunction.__call__
+    _assert_same(step(*_inputs()), _eager_value_and_grad(VALUES))
+    assert step.cache_info()["traces"] == 2 and step(1.0, 2.0, 3.0, 4.0, 5.0)  # (all traces ever)
+    with pytest.raises(TypeError):
+        step(*_inputs(), bogus=1)  # keyword arguments go to the cache and on to the function
