@@ -55,7 +55,7 @@ def _ascontiguous(xp, a):
 def conv_forward(xp: Any, x: Array, w: Array, geometry: WindowGeometry, groups: int = 1) -> Array:
     """Cross-correlation of x (N, C, *in) with w (O, C/G, *kernel): (N, O, *out)."""
     if _per_image_pays(x, geometry):
-        if _grid_pays(geometry):
+        if _grid_pays(geometry, x.shape[1]):
             return _conv_forward_grid(x, w, geometry, groups)
         return _conv_forward_per_image(x, w, geometry, groups)
     return _conv_forward_generic(xp, x, w, geometry, groups)

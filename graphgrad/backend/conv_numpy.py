@@ -12,18 +12,20 @@ buffers (`window_arrays._scratch`): no page faults of fresh arrays, and no whole
 
     forward (at least 64 output positions per image, any groups):
         y_n (O, L) = W (O, C*K) @ windows_n (C*K, L), channels-first windows (runs of out_w);
-        with stride 1 and less than 1/8 of the columns wasted, on a grid as wide as the padded
-        input instead (`_conv_forward_grid`: each window row one long contiguous run)
+        with stride 1 and less than 1/8 of the columns wasted (1/4 with 8 or more channels),
+        on a grid as wide as the padded input instead (`_conv_forward_grid`: each window row
+        one long contiguous run)
     weight gradient (groups 1, at least 64 output positions):
         W' = sum_n y'_n (O, L) @ windows_n^T, the windows copied again (keeping the forward's
         whole window matrix costs more cache misses than the copy) in the layout with longer
         contiguous runs: channels-last (L, K*C) rows of kernel_w * C, or channels-first
         (C*K, L) runs of out_w (few channels, wide images: a first layer)
     input gradient, by `_input_grad_path`:
-        "offsets" (groups 1, O > C >= 8): per kernel offset k, y'_last (n*L, O) @ W_k (O, C)
-            added into a padded channels-last target. No window matrix. With stride 1 the
-            products are taken on a grid as wide as the padded input, so each add is one
-            contiguous run per image (NumPy adds strided rows several times slower)
+        "offsets" (groups 1, O > C >= 8): with stride 1, one product W^T (K*C, O) @ y' (O,
+            n*G) on a grid as wide as the padded input, each offset's block added into a
+            padded channels-first target as one contiguous run per image and channel (NumPy
+            adds strided rows several times slower); strided, per offset k, y'_last (n*L, O)
+            @ W_k (O, C) added into a channels-last target. No window matrix
         "correlation" (stride 1, O <= C): the forward again, of y' with the flipped,
             transposed kernel (its products have K*O inner terms, the offsets' only O)
         else the generic matmul + fold
@@ -256,14 +258,19 @@ def _grid(geometry: WindowGeometry) -> tuple[tuple[int, ...], tuple[int, ...], l
     return padded, grid, [math.prod(padded[axis + 1:]) for axis in range(len(padded))]
 
 
-def _grid_pays(geometry: WindowGeometry) -> bool:
-    """Stride 1 and less than 1/8 of the grid's columns dropped: the long-run window copy then
-    outweighs the matmul's extra columns (32x64x32x32: 16 vs 18.6 ms on two threads; at 14 of
-    16 columns kept, 64x16x14x14, the two measured within noise of each other)."""
+def _grid_pays(geometry: WindowGeometry, channels: int = 1) -> bool:
+    """Stride 1 and few of the grid's columns dropped: the long-run window copy then outweighs
+    the matmul's extra columns. Up to 1/8 dropped always pays (32x64x32x32: 16 vs 18.6 ms on
+    two threads); with 8 or more channels up to 1/4 does, since channels-first runs of a small
+    image are short (one thread: LeNet's 32x16x8x8, 1/5 dropped: 0.54 vs 0.62 ms; 64x16x14x14,
+    1/8: 2.7 vs 2.9 ms), while one channel copies fast either way (32x1x8x8: 0.11 vs 0.08)."""
     if any(s != 1 for s in geometry.stride):
         return False
     _, grid, _ = _grid(geometry)
-    return 8 * (math.prod(grid) - math.prod(geometry.out_size)) < math.prod(grid)
+    dropped = math.prod(grid) - math.prod(geometry.out_size)
+    if channels >= 8:
+        return 4 * dropped <= math.prod(grid)
+    return 8 * dropped < math.prod(grid)
 
 
 def _conv_forward_grid(x, w, geometry: WindowGeometry, groups: int):

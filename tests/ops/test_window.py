@@ -229,9 +229,9 @@ def test_numpy_fast_kernels_match_the_generic_path(case, chunk_bytes, workers, c
 
 
 def test_fast_paths_on_the_benchmark_shape_in_float32():
-    """The middle benchmark shape (batch cut to 4): the per-image forward, channels-last weight
-    gradient and per-offset input gradient (O = 32 > C = 16) are the ones taken, stay float32
-    and agree with a float64 computation."""
+    """The middle benchmark shape (batch cut to 4): the grid forward (16 channels), channels-last
+    weight gradient and per-offset input gradient (O = 32 > C = 16) are the ones taken, stay
+    float32 and agree with a float64 computation."""
     rng = np.random.default_rng(1)
     x = rng.standard_normal((4, 16, 14, 14)).astype(np.float32)
     w = (rng.standard_normal((32, 16, 3, 3)) * 0.1).astype(np.float32)
@@ -239,6 +239,7 @@ def test_fast_paths_on_the_benchmark_shape_in_float32():
     gy = rng.standard_normal((4, 32, 14, 14)).astype(np.float32)
     assert conv_numpy._per_image_pays(x, g)
     assert conv_numpy._input_grad_path(gy, w, g, 1) == "offsets"
+    assert conv_numpy._grid_pays(g, x.shape[1])
     x64, w64, gy64 = x.astype(np.float64), w.astype(np.float64), gy.astype(np.float64)
     pairs = [
         (windows.conv_forward(np, x, w, g), conv_kernels._conv_forward_generic(np, x64, w64, g, 1)),
@@ -318,11 +319,16 @@ def test_chunks_are_equal_and_no_bigger_than_a_cache_full():
 
 
 def test_grid_forward_only_where_few_columns_are_wasted():
-    """Stride 1 and less than 1/8 of the grid's columns past out_w: 32 of 34, not 14 of 16."""
+    """Stride 1 and less than 1/8 of the grid's columns past out_w (32 of 34, not 14 of 16);
+    with 8 or more channels up to 1/4 (14 of 16, LeNet's 8 of 10, not 4 of 6)."""
     assert conv_numpy._grid_pays(window_geometry("t", (32, 32), 3, 1, 1))
     assert not conv_numpy._grid_pays(window_geometry("t", (14, 14), 3, 1, 1))
     assert not conv_numpy._grid_pays(window_geometry("t", (32, 32), 3, 2, 1))
     assert conv_numpy._grid_pays(window_geometry("t", (40,), 5, 1, 2))  # 1-D: nothing wasted
+    assert conv_numpy._grid_pays(window_geometry("t", (14, 14), 3, 1, 1), channels=16)
+    assert conv_numpy._grid_pays(window_geometry("t", (8, 8), 3, 1, 1), channels=16)
+    assert not conv_numpy._grid_pays(window_geometry("t", (8, 8), 3, 1, 1), channels=1)
+    assert not conv_numpy._grid_pays(window_geometry("t", (4, 4), 3, 1, 1), channels=16)
 
 
 def test_weight_gradient_windows_take_the_layout_with_longer_runs():
