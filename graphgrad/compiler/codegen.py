@@ -212,6 +212,8 @@ class Emitter:
         assert op is not None  # a statement is an op's node, never a leaf
         operands = [self.expr(u, inline=True) if self._inlinable(op) else self.expr(u)
                     for u in t.inputs]
+        if self._times_one(t, operands):
+            return
         table = FLOAT if self.float_mode else INLINE
         if self._inlinable(op) and not t.params:
             text = table[op.name].format(*operands)
@@ -234,6 +236,21 @@ class Emitter:
         self.env[id(t)] = name
         if key is not None:
             self.cse[key] = name
+
+    def _times_one(self, t: Tensor, operands: list[str]) -> bool:
+        """`1.0 * x` is x (a gradient seeded with 1.0 starts so): no statement, t is x's name.
+        Only where x already has t's shape and dtype (a product may broadcast or promote)."""
+        if t.op is not PRIMITIVES.get("mul") or t.params:
+            return False
+        for one, other in ((0, 1), (1, 0)):
+            if operands[one] not in ("1.0", "1"):
+                continue
+            x = self.graph.resolve(t.inputs[other])
+            if self.float_mode or (getattr(x.data, "shape", None) == getattr(t.data, "shape", ())
+                                   and getattr(x.data, "dtype", None) == t.data.dtype):
+                self.env[id(t)] = operands[other]
+                return True
+        return False
 
     def _inlinable(self, op) -> bool:
         table = FLOAT if self.float_mode else INLINE

@@ -244,18 +244,26 @@ class Entry:
         the data (Python floats need no boxing on the float path)."""
         ns = {"slow": CompiledFunction._call_slow, "forward": self.forward,
               "THREAD": config._thread, "DEV": self.device, "f64": np.float64,
-              "node": self.node, "default_dtype": config.get_default_dtype,
-              "DT": config.get_default_dtype()}
+              "node": self.node, "DT": config.get_default_dtype(),
+              # the default dtype, read as config reads it, without a call
+              "DDV": config._default_dtype, "UNSET": config._UNSET,
+              "PD": config._process_defaults}
         names = [f"a{i}" for i in range(len(args))]
-        reads, classes, checks = [], [], []
         if floats and (self.ops or self.passthrough):  # a float would become a graph input
-            floats = frozenset(range(len(args)))       # or a result: always the slow path
+            self._install_fast("def fast(self, *args, **kwargs):\n"   # or a result: the cache
+                               "    return slow(self, args, kwargs)\n", ns)  # makes its tensor
+            return
+        reads, classes, checks = [], [], []
+        raw = set()  # datas that are the caller's Python floats as they are
         for i, arg in enumerate(args):
             a = names[i]
             if i in floats:
                 ns[f"F{i}"] = type(arg.data)
-                raw = self.float_body is not None and type(arg.data) is np.float64
-                reads.append(f"d{i} = {a}" if raw else f"d{i} = F{i}({a})")
+                if self.float_body is not None and type(arg.data) is np.float64:
+                    reads.append(f"d{i} = {a}")
+                    raw.add(f"d{i}")
+                else:
+                    reads.append(f"d{i} = F{i}({a})")
                 continue
             if isinstance(arg, Tensor):
                 ns[f"T{i}"], ns[f"S{i}"], ns[f"D{i}"] = type(arg), arg.data.shape, arg.data.dtype
@@ -270,7 +278,7 @@ class Entry:
                 checks.append(f"({a} is V{i} or {a} == V{i})")
         checks.append(f"THREAD.grad_enabled is {bool(config.is_grad_enabled())}")
         if floats:
-            checks.append("default_dtype() == DT")
+            checks.append('(DDV.get() is UNSET and PD["dtype"] == DT or DDV.get() == DT)')
         for j, t in enumerate(self.captured):
             ns[f"P{j}"], ns[f"PS{j}"], ns[f"PD{j}"] = t, t.data.shape, t.data.dtype
             checks.append(f"P{j}.data.shape == PS{j} and P{j}.data.dtype == PD{j}")
@@ -291,7 +299,7 @@ class Entry:
         lines += ["    " + line for line in reads]
         lines += [f"    if not ({' and '.join(classes + checks)}):", miss]
         taken = set(names) | {"args", "self", "kwargs"}
-        lines += _forward_lines(self, datas, ns, taken)  # o0, o1, ...: outputs
+        lines += _forward_lines(self, datas, ns, taken, frozenset(raw))  # o0, o1, ...: outputs
         results = []
         for k in range(len(self.trace.outputs)):
             if k in self.passthrough:
@@ -303,7 +311,9 @@ class Entry:
                 lines += ["    " + line for line in _leaf_lines(f"r{k}", f"o{k}", ns)]
                 results.append(f"r{k}")
         lines.append(f"    return {_tree_source(self.trace.tree, results, ns)}")
-        source = "\n".join(lines) + "\n"
+        self._install_fast("\n".join(lines) + "\n", ns)
+
+    def _install_fast(self, source: str, ns: dict) -> None:
         exec(builtins.compile(source, f"<guard of {self.owner.__name__}>", "exec"), ns)
         self.fast = ns["fast"]
         self.fast_source = source
@@ -348,14 +358,16 @@ RETRACE_WARNING = 8   # traces after which a retrace for a changed number warns 
 CACHE_ENTRIES = 64    # signatures kept per compiled function; the oldest goes first
 
 
-_FAST_NAMES = {"new", "Tensor", "next_seq", "unflatten", "leaf", "slow", "THREAD"}  # also L_*,
-# R<n>, r<n>
+# the fast path's own names (also L_*, R<n>, r<n>)
+_FAST_NAMES = {"new", "Tensor", "next_seq", "unflatten", "leaf", "slow", "THREAD", "ONE64"}
 
 
-def _forward_lines(entry: Entry, datas: list[str], ns: dict, taken: set[str]) -> list[str]:
+def _forward_lines(entry: Entry, datas: list[str], ns: dict, taken: set[str],
+                   python_floats: frozenset[str] = frozenset()) -> list[str]:
     """The fast path's forward: `outs, res = forward(...)`, or for a Python-float graph its
     statements written in place (a call, a tuple of results and its indexing less per call),
-    falling back to the array version as the float forward does."""
+    falling back to the array version as the float forward does. `python_floats`: the datas
+    that are Python floats already (the caller passed floats): no `float()` for them."""
     outs = [f"o{k}" for k in range(len(entry.trace.outputs))]
     unpack = f"({''.join(o + ', ' for o in outs)}), res"
     call = [f"    {unpack} = forward({', '.join(datas)})"]
@@ -369,8 +381,10 @@ def _forward_lines(entry: Entry, datas: list[str], ns: dict, taken: set[str]) ->
     later = {n for n in read if n in _FAST_NAMES or re.fullmatch(r"L_\w+|R\d+|r\d+", n)}
     if read & taken or later or xp_name not in entry.namespace:
         return call  # a name of the traced function's would shadow one of the fast path's
-    lines = [f"{p} = float({d})" for p, d in zip(params, datas)] + body
-    lines += [f"{o} = f64({v})" for o, v in zip(outs, values)]
+    lines = [f"{p} = {d}" if d in python_floats else f"{p} = float({d})"
+             for p, d in zip(params, datas)] + body
+    ns["ONE64"] = np.float64(1.0)  # ONE64 * v: the same np.float64 as f64(v), 20 ns sooner
+    lines += [f"{o} = ONE64 * {v}" for o, v in zip(outs, values)]
     lines.append(f"res = ({''.join(r + ', ' for r in res)})")
     for n in read | {xp_name}:
         if n in entry.namespace:
