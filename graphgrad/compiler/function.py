@@ -271,8 +271,10 @@ class Entry:
                 data = f"d{i}.__class__ is f64" if type(arg.data) is np.float64 else \
                     f"d{i}.shape == S{i} and d{i}.dtype == D{i}"
                 classes.append(data)  # (the data's facts first: the likeliest to change)
-                checks.append(f"{a}.device is DEV and {a}.requires_grad is "
-                              f"{bool(arg.requires_grad)}")
+                # a NumPy float64 scalar lives on the CPU: its class says the device too
+                device = "" if type(arg.data) is np.float64 and self.device is CPU else \
+                    f"{a}.device is DEV and "
+                checks.append(f"{device}{a}.requires_grad is {bool(arg.requires_grad)}")
             else:
                 ns[f"V{i}"] = arg
                 checks.append(f"({a} is V{i} or {a} == V{i})")
