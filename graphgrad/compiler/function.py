@@ -232,16 +232,18 @@ class Entry:
 
     # ----- running ------------------------------------------------------------------------------
     def make_fast_call(self, args: list, positions: list[int], modules: list,
-                       floats: frozenset[int] = frozenset()) -> None:
+                       floats: dict[int, type] | None = None) -> None:
         """Generate `fast(args)`: the guards of this signature, the forward, the results; it
         calls the cache (`_call_slow`) when a guard fails, which decides, and maybe retraces.
 
         Why generated: a steady loop pays only this one function. Each argument's `.data` is
         read once; a 0-d float64 value is checked by its class alone (its shape and dtype follow);
         the results are made by inlined leaf construction (`_leaf_lines`), not calls.
-        `floats`: positions where the caller passed a Python float (made a tensor of the
-        default dtype): the guard checks for a float and the default dtype, and the float is
-        the data (Python floats need no boxing on the float path)."""
+        `floats`: positions where the caller passed a number, and its class: a Python float
+        (made a tensor of the default dtype: the guard checks the class and the default dtype;
+        the float is the data on the float path, no boxing) or a NumPy float scalar (its own
+        dtype: the class is the guard, the scalar the data)."""
+        floats = floats or {}
         ns = {"slow": CompiledFunction._call_slow, "forward": self.forward,
               "THREAD": config._thread, "DEV": self.device, "f64": np.float64,
               "node": self.node, "DT": config.get_default_dtype(),
@@ -258,8 +260,10 @@ class Entry:
         for i, arg in enumerate(args):
             a = names[i]
             if i in floats:
-                ns[f"F{i}"] = type(arg.data)
-                if self.float_body is not None and type(arg.data) is np.float64:
+                ns[f"F{i}"], ns[f"C{i}"] = type(arg.data), floats[i]
+                if floats[i] is not float:  # a NumPy scalar: the data as it is
+                    reads.append(f"d{i} = {a}")
+                elif self.float_body is not None and type(arg.data) is np.float64:
                     reads.append(f"d{i} = {a}")
                     raw.add(f"d{i}")
                 else:
@@ -279,7 +283,7 @@ class Entry:
                 ns[f"V{i}"] = arg
                 checks.append(f"({a} is V{i} or {a} == V{i})")
         checks.append(f"THREAD.grad_enabled is {bool(config.is_grad_enabled())}")
-        if floats:
+        if float in floats.values():
             checks.append('(DDV.get() is UNSET and PD["dtype"] == DT or DDV.get() == DT)')
         for j, t in enumerate(self.captured):
             ns[f"P{j}"], ns[f"PS{j}"], ns[f"PD{j}"] = t, t.data.shape, t.data.dtype
@@ -294,7 +298,7 @@ class Entry:
                  miss]
         if args:
             lines.append(f"    {', '.join(names)}, = args")
-        types = [f"{names[i]}.__class__ is {'float' if i in floats else f'T{i}'}"
+        types = [f"{names[i]}.__class__ is {f'C{i}' if i in floats else f'T{i}'}"
                  for i, a in enumerate(args) if isinstance(a, Tensor)]
         if types:  # (before `.data` is read: an ndarray's is a memoryview, a number has none)
             lines += [f"    if not ({' and '.join(types)}):", miss]
@@ -612,23 +616,25 @@ class CompiledFunction:
                 f"arrays as gg.tensor(...)") from error
         return key, tensors, positions
 
-    def _as_data(self, args) -> tuple[list, frozenset[int]]:
-        """Arrays become tensors; so do Python floats where `fn` differentiates (gg.grad's and
-        gg.value_and_grad's argnums), made as the eager call makes them (the default dtype):
-        data, not part of the signature. Any other number stays static (part of the key).
-        Returns the arguments and the positions of those floats."""
+    def _as_data(self, args) -> tuple[list, dict[int, type]]:
+        """Arrays become tensors; so do floats where `fn` differentiates (gg.grad's and
+        gg.value_and_grad's argnums), made as the eager call makes them (a Python float takes
+        the default dtype, a NumPy scalar keeps its own): data, not part of the signature. Any
+        other number stays static (part of the key). Returns the arguments and {position:
+        class} of those floats."""
         nums = getattr(self.fn, "differentiated_argnums", None)
-        dynamic: frozenset[int] = frozenset()
+        dynamic: dict[int, type] = {}
         if nums is not None:
             count = len(args)
-            wanted = {n % count for n in ((nums,) if isinstance(nums, int) else nums)
-                      if -count <= n < count}
-            dynamic = frozenset(i for i in wanted if type(args[i]) is float)
+            for n in ((nums,) if isinstance(nums, int) else nums):
+                if -count <= n < count and (type(args[n]) is float or
+                                            isinstance(args[n], np.floating)):
+                    dynamic[n % count] = type(args[n])
         converted = [gg_tensor(a) if isinstance(a, np.ndarray) else
                      Tensor(a) if i in dynamic else a for i, a in enumerate(args)]
         return converted, dynamic
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Until a signature is traced (and after clear_cache); then the generated fast path
         of the last signature called replaces it (it calls `_call_slow` when a guard fails)."""
         return self._call_slow(args, kwargs)
@@ -638,7 +644,7 @@ class CompiledFunction:
         args, floats = self._as_data(args)
         key, tensors, positions = self._key(args, kwargs)
         if floats:  # the same signature, but its fast path takes floats: an entry of its own
-            key = key + (floats,)
+            key = key + (tuple(sorted(floats.items(), key=lambda item: item[0])),)
         entry = self._cache.get(key)
         if entry is None or not _captured_unchanged(entry):
             reason = self._why(key)
