@@ -575,13 +575,15 @@ class CompiledFunction:
 
     def __init__(self, fn: Callable) -> None:
         self.fn = fn
-        self.__name__ = getattr(fn, "__name__", "fn")
-        if self.__name__ == "<lambda>":
-            self.__name__ = "fn"
+        # a module (gg.compile(model)) is named by its class and read through its forward
+        named = fn if hasattr(fn, "__name__") else getattr(fn, "forward", fn)
+        self.__name__ = getattr(named, "__name__", None) or "fn"
+        if self.__name__ in ("<lambda>", "forward"):
+            self.__name__ = type(fn).__name__ if named is not fn else "fn"
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__wrapped__ = fn
         try:
-            signature = inspect.signature(fn)
+            signature = inspect.signature(named)
             self._param_names = [p.name for p in signature.parameters.values()
                                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         except (TypeError, ValueError):
@@ -594,6 +596,9 @@ class CompiledFunction:
         self.__class__ = type(CompiledFunction.__name__, (CompiledFunction,),
                               {"__module__": CompiledFunction.__module__})
         self._retrace_warned = False
+
+    def __repr__(self) -> str:
+        return f"<compiled {self.__name__}: {len(self.traces)} traces, {len(self._cache)} kept>"
 
     def _key(self, args, kwargs):
         tensors, positions, statics = [], [], []
@@ -716,6 +721,8 @@ def _scope_objects(fn):
         code = getattr(fn, "__code__", None)
         if getattr(fn, "__self__", None) is not None:
             yield "self", fn.__self__
+        elif code is None and not isinstance(fn, (types.BuiltinFunctionType, functools.partial)):
+            yield "self", fn  # a callable object itself: gg.compile(model), as torch.compile
         if code is not None:
             for name, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or ()):
                 try:

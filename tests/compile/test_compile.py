@@ -206,6 +206,21 @@ def test_model_step_with_cross_entropy_in_train_and_eval():
     assert model_step.cache_info()["traces"] == 2
 
 
+def test_a_module_compiled_itself_follows_its_train_and_eval_modes():
+    """torch.compile(model)'s habit: gg.compile(model) saw no module (none in a closure), so
+    after model.eval() it kept running the training trace, dropout and all: silently wrong."""
+    model = gg.nn.Sequential(gg.nn.Linear(4, 8, dtype="float64", rng=1), gg.nn.ReLU(),
+                             gg.nn.Dropout(0.5, rng=2), gg.nn.Linear(8, 3, dtype="float64", rng=3))
+    compiled = gg.compile(model)
+    x = gg.tensor(np.random.default_rng(0).standard_normal((6, 4)))
+    compiled(x).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.eval()
+    np.testing.assert_allclose(compiled(x).numpy(), model(x).numpy(), rtol=1e-12)
+    assert compiled.cache_info()["reasons"] == ["first call", "changed: train/eval mode of modules"]
+    assert compiled.__name__ == "Sequential" and compiled.source.startswith("def Sequential(")
+
+
 def test_source_before_any_call_says_so():
     with pytest.raises(RuntimeError, match="not called yet"):
         _ = gg.compile(neuron).source  # the property access itself must raise

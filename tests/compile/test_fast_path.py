@@ -244,3 +244,10 @@ def test_the_seed_of_value_and_grad_is_not_multiplied_in():
         times_one = gg.compile(lambda x: x * 1.0)
         got, want = times_one(x), x * 1.0
         assert got.dtype == want.dtype and got.tolist() == want.tolist()
+
+
+def test_repr_says_what_it_compiled_and_how_often_it_traced():
+    step = gg.compile(neuron)
+    assert repr(step) == "<compiled neuron: 0 traces, 0 kept>"
+    step(*_inputs())
+    assert repr(step) == "<compiled neuron: 1 traces, 1 kept>"
