@@ -582,12 +582,13 @@ class CompiledFunction:
             self.__name__ = type(fn).__name__ if named is not fn else "fn"
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__wrapped__ = fn
+        self._signature: inspect.Signature | None
         try:
-            signature = inspect.signature(named)
-            self._param_names = [p.name for p in signature.parameters.values()
+            self._signature = inspect.signature(named)
+            self._param_names = [p.name for p in self._signature.parameters.values()
                                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         except (TypeError, ValueError):
-            self._param_names = []
+            self._signature, self._param_names = None, []
         self._cache: dict = {}
         self._last: Entry | None = None
         self.traces: list[str] = []
@@ -644,8 +645,30 @@ class CompiledFunction:
         of the last signature called replaces it (it calls `_call_slow` when a guard fails)."""
         return self._call_slow(args, kwargs)
 
+    def _positional(self, args, kwargs) -> tuple[tuple, dict]:
+        """Keyword arguments bound to their positions (`step(x, y=y)` is `step(x, y)`): a
+        keyword's tensor is then an input like any other. One that cannot take a position
+        (keyword-only, **kwargs) may not be a tensor: it would be traced as a constant."""
+        if self._signature is not None:
+            try:
+                bound = self._signature.bind(*args, **kwargs)
+            except TypeError:
+                pass  # the function itself says what is wrong when it runs
+            else:
+                args, kwargs = bound.args, bound.kwargs
+        for name, value in kwargs.items():
+            if isinstance(value, (Tensor, np.ndarray)):
+                raise TypeError(
+                    f"compile({self.__name__}): the tensor passed as keyword {name!r} has no "
+                    f"position in the signature, and keyword values are part of the compiled "
+                    f"signature, not inputs; give {self.__name__} a parameter for it or pass "
+                    f"it positionally")
+        return args, kwargs
+
     def _call_slow(self, args, kwargs):
         """The cache: find this signature's entry (or trace one) and run it."""
+        if kwargs:
+            args, kwargs = self._positional(args, kwargs)
         args, floats = self._as_data(args)
         key, tensors, positions = self._key(args, kwargs)
         if floats:  # the same signature, but its fast path takes floats: an entry of its own

@@ -221,6 +221,20 @@ def test_a_module_compiled_itself_follows_its_train_and_eval_modes():
     assert compiled.__name__ == "Sequential" and compiled.source.startswith("def Sequential(")
 
 
+def test_tensors_passed_by_keyword_are_inputs():
+    """`step(x, w=w)` compared its tensors in the cache key (an ambiguous truth value on the
+    second call) and traced w as a constant; keywords now take their positions."""
+    scale = gg.compile(lambda x, w: x * w)
+    x = gg.tensor([1.0, 2.0])
+    for k in range(3):
+        w = gg.tensor([float(k), 1.0])
+        assert scale(x, w=w).tolist() == scale(w=w, x=x).tolist() == [float(k), 2.0]
+    assert scale.cache_info()["traces"] == 1
+    loose = gg.compile(lambda x, **extra: x * extra["w"])
+    with pytest.raises(TypeError, match=r"keyword 'w' has no position.*pass it positionally"):
+        loose(x, w=gg.tensor([2.0, 2.0]))
+
+
 def test_source_before_any_call_says_so():
     with pytest.raises(RuntimeError, match="not called yet"):
         _ = gg.compile(neuron).source  # the property access itself must raise
