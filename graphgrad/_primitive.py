@@ -18,7 +18,7 @@ from .backend import CPU, get_device, is_floating, resolve_dtype
 from .errors import (ArgumentError, DeviceError, DtypeError, GraphgradError, ShapeError,
                      creation_site, describe, user_site)
 from . import _tensor as _tensor_module
-from ._tensor import Tensor
+from ._tensor import ONE as _ONE, Tensor
 
 PRIMITIVES: dict[str, Primitive] = {}
 _grad_enabled = config.is_grad_enabled
@@ -78,6 +78,9 @@ def constant_like(value, reference: Tensor) -> Tensor:
     device = reference.device
     if (type(value) is float or type(value) is int) and device is CPU:  # the common case, first
         dtype = reference.data.dtype
+        one = _ONE.get(dtype)
+        if one is not None:  # float32 or float64: one * value is dtype.type(value), sooner
+            return _new_node(one * value, CPU)
         if dtype.kind == "f":
             return _new_node(dtype.type(value), CPU)
     if isinstance(value, np.generic) and value.dtype.kind in "biuf":
