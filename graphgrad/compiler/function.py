@@ -608,6 +608,11 @@ class CompiledFunction:
                 tensors.append(arg)
                 positions.append(index)
                 statics.append(None)
+            elif _holds_tensors(arg):  # (a tuple would hash, and its tensors compare by value)
+                raise TypeError(
+                    f"compile({self.__name__}): argument {index} is a {type(arg).__name__} of "
+                    f"tensors; they are not unpacked (no pytrees yet), so they would be traced "
+                    f"as constants: pass them as separate arguments, f(*tensors)")
             else:
                 statics.append(arg)
         facts = tuple((t.data.shape, t.data.dtype, t.device.name, t.requires_grad) for t in tensors)
@@ -726,6 +731,13 @@ class CompiledFunction:
         self._cache.clear()
         self._last = None
         type(self).__call__ = CompiledFunction.__call__  # type: ignore[method-assign]
+
+
+def _holds_tensors(value) -> bool:
+    if isinstance(value, dict):
+        value = list(value.values())
+    return isinstance(value, (list, tuple)) and any(
+        isinstance(v, Tensor) or _holds_tensors(v) for v in value)
 
 
 def _captured_unchanged(entry: Entry) -> bool:

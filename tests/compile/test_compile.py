@@ -264,3 +264,13 @@ def test_compile_neuron_example_prints_the_source(capsys):
     assert "def neuron(w0, x0, w1, x1, w2):" in out and "def neuron_backward(" in out
     assert "df/dw0 = -0.20" in out and "df/dx1 = -0.59" in out
     assert f.op.name == "compiled:neuron"
+
+
+@pytest.mark.parametrize("pack", [tuple, list, lambda ts: {"a": ts[0], "b": ts[1]}])
+def test_a_container_of_tensors_is_refused_with_the_fix(pack):
+    """A tuple of tensors hashed into the cache key: traced as constants on the first call, an
+    ambiguous truth value on the second. Containers are not unpacked (no pytrees): say so."""
+    product = gg.compile(lambda pair: pair[0] * pair[1])
+    x, y = gg.tensor([1.0, 2.0]), gg.tensor([3.0, 4.0])
+    with pytest.raises(TypeError, match=r"argument 0 is a \w+ of tensors.*f\(\*tensors\)"):
+        product(pack((x, y)))
