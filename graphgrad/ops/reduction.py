@@ -51,12 +51,13 @@ def _sum_forward(xp, x, *, axis, keepdims):
     """NumPy reduces the leading axis first when it is among several (a conv bias's gradient,
     axes (0, 2, 3)): whole rows are added, then short runs, in a fourth of the time NumPy takes
     for the axes at once (LeNet's 32x32x8x8: 12 us against 44)."""
-    if type(x) is np.ndarray and type(axis) is tuple and len(axis) > 1 and 0 in axis \
-            and x.flags.c_contiguous:
-        out = x.sum(axis=0).sum(axis=tuple(a - 1 for a in axis if a))
-        if keepdims:
-            return np.reshape(out, tuple(1 if a in axis else n for a, n in enumerate(x.shape)))
-        return out
+    if type(x) is np.ndarray and type(axis) is tuple and len(axis) > 1 and x.flags.c_contiguous:
+        axes = tuple(a % x.ndim for a in axis)
+        if 0 in axes:
+            out = x.sum(axis=0).sum(axis=tuple(a - 1 for a in axes if a))
+            if keepdims:
+                return np.reshape(out, tuple(1 if a in axes else n for a, n in enumerate(x.shape)))
+            return out
     return xp.sum(x, axis=axis, keepdims=keepdims)
 
 
