@@ -578,8 +578,10 @@ class CompiledFunction:
         # a module (gg.compile(model)) is named by its class and read through its forward
         named = fn if hasattr(fn, "__name__") else getattr(fn, "forward", fn)
         self.__name__ = getattr(named, "__name__", None) or "fn"
-        if self.__name__ in ("<lambda>", "forward"):
-            self.__name__ = type(fn).__name__ if named is not fn else "fn"
+        if named is not fn:  # a module's forward: named after the module's class
+            self.__name__ = type(fn).__name__
+        elif self.__name__ == "<lambda>":
+            self.__name__ = "fn"
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__wrapped__ = fn
         self._signature: inspect.Signature | None
@@ -597,6 +599,13 @@ class CompiledFunction:
         self.__class__ = type(CompiledFunction.__name__, (CompiledFunction,),
                               {"__module__": CompiledFunction.__module__})
         self._retrace_warned = False
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        """A compiled method (`@gg.compile` on a Module's `forward`): bound to its instance,
+        which is then the first argument, part of the signature (and its modules' modes)."""
+        if instance is None:
+            return self
+        return types.MethodType(self, instance)
 
     def __repr__(self) -> str:
         return f"<compiled {self.__name__}: {len(self.traces)} traces, {len(self._cache)} kept>"
@@ -681,8 +690,8 @@ class CompiledFunction:
         entry = self._cache.get(key)
         if entry is None or not _captured_unchanged(entry):
             reason = self._why(key)
-            if reason.startswith("changed: non-tensor") and not self._retrace_warned and \
-                    len(self.traces) >= RETRACE_WARNING:
+            if not self._retrace_warned and len(self.traces) >= RETRACE_WARNING and \
+                    self._a_number_changed(key):
                 self._retrace_warned = True  # (once per function, as torch.compile's)
                 warnings.warn(
                     f"compile({self.__name__}): traced {len(self.traces) + 1} times; the last "
@@ -705,6 +714,14 @@ class CompiledFunction:
         self._last = entry
         type(self).__call__ = entry.fast
         return entry.run(tensors, args, kwargs)
+
+    def _a_number_changed(self, key) -> bool:
+        """Whether a number among the static arguments differs from the last call's (a new
+        module instance, say, is a signature of its own and no cause to warn)."""
+        if self._last is None:
+            return False
+        return any(a != b and isinstance(a, (int, float, np.number))
+                   for a, b in zip(key[2], self._last.key[2]))
 
     def _why(self, key) -> str:
         if not self._cache:

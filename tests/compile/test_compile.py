@@ -274,3 +274,31 @@ def test_a_container_of_tensors_is_refused_with_the_fix(pack):
     x, y = gg.tensor([1.0, 2.0]), gg.tensor([3.0, 4.0])
     with pytest.raises(TypeError, match=r"argument 0 is a \w+ of tensors.*f\(\*tensors\)"):
         product(pack((x, y)))
+
+
+def test_a_compiled_forward_method_binds_to_each_module():
+    """`@gg.compile` on a Module's forward (torch.compile's decorator habit) was called without
+    its instance ("missing argument x"); it binds now, one signature per instance, each
+    following its own train/eval mode, and many instances are no cause for a retrace warning."""
+    import warnings
+
+    class Net(gg.nn.Module):
+        def __init__(self, seed):
+            super().__init__()
+            self.fc = gg.nn.Linear(3, 2, dtype="float64", rng=seed)
+            self.drop = gg.nn.Dropout(0.5, rng=seed)
+
+        @gg.compile
+        def forward(self, x):
+            return self.drop(gg.relu(self.fc(x)))
+
+    x = gg.tensor(np.random.default_rng(0).standard_normal((4, 3)))
+    nets = [Net(seed) for seed in range(10)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gg.RetraceWarning)
+        for net in nets:
+            net(x).sum().backward()
+            assert net.fc.weight.grad is not None
+            net.eval()
+            np.testing.assert_allclose(net(x).numpy(), gg.relu(net.fc(x)).numpy(), rtol=1e-12)
+    assert Net.forward.source.startswith("def forward(x, fc_weight, fc_bias):")
