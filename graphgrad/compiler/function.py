@@ -834,12 +834,25 @@ def _cpu():
     return CPU
 
 
-def compile(fn: Callable | None = None) -> CompiledFunction | Callable:  # noqa: A001 (gg.compile)
+# torch.compile's options and the value that says what gg.compile does anyway
+_TORCH_OPTIONS = {"fullgraph": True, "dynamic": False, "mode": None}
+
+
+def compile(fn: Callable | None = None, **options: Any) -> CompiledFunction | Callable:  # noqa: A001
     """Trace `fn` on its first call and run generated forward and backward code afterwards.
 
     Why: the eager engine pays Python for every node; the compiled function pays it once per
     input signature. `.source` shows the code, `.cache_info()` says how often it retraced.
+    torch.compile's `fullgraph=True`, `dynamic=False` are accepted (that is what this does);
+    any other option is refused, saying why, rather than ignored.
     """
+    for name, value in options.items():
+        if name not in _TORCH_OPTIONS or value != _TORCH_OPTIONS[name]:
+            raise TypeError(
+                f"compile: {name}={value!r} has no graphgrad meaning: gg.compile always traces "
+                f"the whole function (fullgraph=True), specialises on shapes (dynamic=False: "
+                f"a new shape is a new trace) and generates one Python function per signature; "
+                f"call gg.compile(fn)")
     if fn is None:
         return compile
     return CompiledFunction(fn)

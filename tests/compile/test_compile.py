@@ -302,3 +302,14 @@ def test_a_compiled_forward_method_binds_to_each_module():
             net.eval()
             np.testing.assert_allclose(net(x).numpy(), gg.relu(net.fc(x)).numpy(), rtol=1e-12)
     assert Net.forward.source.startswith("def forward(x, fc_weight, fc_bias):")
+
+
+def test_torch_compile_options_are_accepted_where_true_and_refused_otherwise():
+    """torch.compile(model, mode="reduce-overhead") habits: an option is never ignored."""
+    doubled = gg.compile(lambda x: x * 2.0, fullgraph=True, dynamic=False)
+    assert doubled(gg.tensor(1.5)).item() == 3.0
+    assert gg.compile(fullgraph=True) is gg.compile  # the decorator form, options checked
+    for option in ({"mode": "reduce-overhead"}, {"dynamic": True}, {"backend": "inductor"},
+                   {"fullgraph": False}):
+        with pytest.raises(TypeError, match=r"has no graphgrad meaning.*gg\.compile\(fn\)"):
+            gg.compile(neuron, **option)
