@@ -447,7 +447,28 @@ def pad(x: Tensor, pad_width: int | tuple[int, ...] | tuple[tuple[int, int], ...
         value: float = 0.0) -> Tensor:
     """Constant padding with `value` (np.pad's mode="constant"); `pad_width` as in NumPy: an
     int, a (before, after) pair, or one pair per axis; gradient: g with the border cut off."""
-    return _pad(x, pad_width=_pad_widths(x, pad_width), value=float(value))
+    return _pad(x, pad_width=_pad_widths(x, pad_width), value=_pad_value(x, value))
+
+
+def _pad_value(x: Tensor, value) -> float | int:
+    """A float for a floating tensor (NumPy's overflow to inf included); for an integer or bool
+    tensor a whole number it can hold: NumPy truncated 2.5 to 2 without a word and raised an
+    OverflowError naming no operation for 1e308."""
+    xp, dtype = x.device.xp, x.data.dtype
+    if backend.is_floating(xp, dtype):
+        return float(value)
+    name = backend.dtype_name(dtype)
+    if name == "bool":
+        low, high = 0, 1
+    else:
+        info = xp.iinfo(dtype)
+        low, high = int(info.min), int(info.max)
+    whole = isinstance(value, (int, np.integer)) or float(value).is_integer()
+    if not whole or not low <= value <= high:
+        raise DtypeError(f"pad: value {value!r} does not fit the {name} tensor of shape "
+                         f"{x.shape}; give a whole number in [{low}, {high}], or pad a "
+                         f"floating copy (x.astype('float32'))")
+    return int(value)
 
 
 def _concatenate_vjp(g, out, *xs, axis):

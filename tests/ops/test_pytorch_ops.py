@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, strategies as st
 
 import graphgrad as gg
@@ -108,3 +109,20 @@ def test_step_functions_pass_a_zero_gradient_like_pytorch():
     (x.sign() + x.floor() + x.ceil() + x.round()).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.zeros(5))
     assert not gg.isnan(x).requires_grad and gg.isfinite(x).dtype == np.bool_
+
+
+@pytest.mark.parametrize("device", ["cpu", "strict"])
+def test_pad_value_must_fit_an_integer_or_bool_tensor(device):
+    """NumPy truncated pad(int, value=2.5) to 2 without a word and raised an OverflowError that
+    named no operation for 1e308 (found by the public-API fuzz test); floats still pad floats."""
+    x = gg.tensor([1, 2, 3], device=device)
+    assert gg.pad(x, (1,), 7).tolist() == [7, 1, 2, 3, 7]
+    assert gg.pad(x, (1,), -3.0).tolist() == [-3, 1, 2, 3, -3]
+    for bad in (2.5, 1e308, float("nan"), 10**400, 2**63):
+        with pytest.raises(gg.DtypeError, match=r"pad: value .* does not fit the int64 tensor"):
+            gg.pad(x, (1,), bad)
+    flags = gg.tensor([True, False], device=device)
+    assert gg.pad(flags, (1,), 1).tolist() == [True, True, False, True]
+    with pytest.raises(gg.DtypeError, match=r"in \[0, 1\]"):
+        gg.pad(flags, (1,), 2)
+    assert gg.pad(gg.tensor([1.0], device=device), (1,), 2.5).tolist() == [2.5, 1.0, 2.5]
