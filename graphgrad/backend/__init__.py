@@ -195,6 +195,18 @@ def is_mask(xp: Any, index: Any) -> bool:
     return dtype == np.bool_ if xp is np else xp.isdtype(dtype, "bool")
 
 
+def take_index(xp: Any, x: Array, index: Any) -> Array:
+    """x[index]. The array API refuses a lone integer array (x[i] picking rows, as Embedding
+    does; it wants every axis indexed, and an array index only beside integers): there it is
+    `take` of the flattened indices along the first axis, reshaped."""
+    dtype = getattr(index, "dtype", None)
+    if xp is np or isinstance(index, tuple) or dtype is None or not xp.isdtype(dtype, "integral"):
+        return x[index]
+    flat = xp.reshape(index, (-1,))
+    flat = xp.where(flat < 0, flat + x.shape[0], flat)  # take wants them in [0, n)
+    return xp.reshape(xp.take(x, flat, axis=0), tuple(index.shape) + tuple(x.shape[1:]))
+
+
 def scatter_add(xp: Any, shape: tuple[int, ...], index: Any, values: Array) -> Array:
     """zeros(shape) with `values` added at `index` (repeated fancy indices accumulate)."""
     out = xp.zeros(shape, dtype=values.dtype, device=values.device)
@@ -228,7 +240,8 @@ def _segment_sum(xp: Any, shape: tuple[int, ...], index: Any, values: Array) -> 
     device = values.device
     int64 = xp.int64
     size = math.prod(shape)
-    positions = xp.reshape(xp.arange(size, dtype=int64, device=device), shape)[index]
+    positions = take_index(xp, xp.reshape(xp.arange(size, dtype=int64, device=device), shape),
+                           index)
     keys = xp.reshape(positions, (-1,))
     if size == 0 or keys.shape[0] == 0:
         return xp.zeros(shape, dtype=values.dtype, device=device)

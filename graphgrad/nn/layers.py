@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from graphgrad._tensor import Tensor
 from graphgrad.errors import ConfigError
+from graphgrad.backend import dtype_name
 from graphgrad.backend.window_arrays import normalize_padding
 from graphgrad.composites.conv import Padding, Size, conv1d, conv2d, conv_transpose2d
 from graphgrad.composites.dropouts import dropout
@@ -403,7 +404,7 @@ class Embedding(Layer):
                              f"{index.min()} to {index.max()}")
         rows = getitem(self.weight, index)
         if self.padding_idx is not None:  # a zero factor: the padding row gets no gradient
-            keep = (index != self.padding_idx)[..., None].astype(rows.data.dtype)
+            keep = (index != self.padding_idx)[..., None].astype(dtype_name(rows.data.dtype))
             rows = rows * Tensor(self.weight.device.asarray(keep), device=self.weight.device)
         return rows
 

@@ -351,7 +351,7 @@ _scatter: Primitive = primitive("index_add", symbol="scatter",
                      vjp=lambda gg, out, g, *, index, shape: (_getitem(gg, index=index),))
 
 _getitem: Primitive = primitive("getitem", symbol="[]",
-                     forward=lambda xp, x, *, index: x[index],
+                     forward=lambda xp, x, *, index: backend.take_index(xp, x, index),
                      vjp=lambda g, out, x, *, index: (_scatter(g, index=index, shape=x.shape),))
 
 

@@ -92,6 +92,27 @@ def test_embedding_gathers_rows_and_scatters_gradients():
         emb(np.array([1.0]))
 
 
+def test_embedding_and_row_indexing_on_the_strict_backend():
+    """The array API refuses x[int_array] (it wants every axis indexed, an array index only
+    beside integers): Embedding failed there. Rows are taken with `take` now, gradients
+    scattered back, negative indices counted from the end as NumPy does."""
+    index = np.array([[1, 4, 1], [0, 2, 1]])
+    outs, grads = [], []
+    for device in ("cpu", "strict"):
+        emb = nn.Embedding(5, 3, padding_idx=0, rng=0, dtype="float64").to(device)
+        out = emb(gg.tensor(index, device=device))
+        (out * out).sum().backward()
+        outs.append(out.numpy())
+        grads.append(emb.weight.grad.numpy())
+    np.testing.assert_array_equal(outs[1], outs[0])
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-15)
+    x = gg.tensor(np.arange(12.0).reshape(4, 3), device="strict", requires_grad=True)
+    rows = x[gg.tensor(np.array([-1, 0, 0]), device="strict")]
+    assert rows.numpy().tolist() == [[9.0, 10.0, 11.0], [0.0, 1.0, 2.0], [0.0, 1.0, 2.0]]
+    rows.sum().backward()
+    assert x.grad.numpy()[:, 0].tolist() == [2.0, 0.0, 0.0, 1.0]
+
+
 def test_dropout2d_drops_whole_channels():
     layer = nn.Dropout2d(0.5, rng=0)
     x = gg.tensor(np.ones((8, 6, 3, 3)), requires_grad=True)
