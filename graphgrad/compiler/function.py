@@ -600,6 +600,14 @@ class CompiledFunction:
                               {"__module__": CompiledFunction.__module__})
         self._retrace_warned = False
 
+    def __getattr__(self, name: str) -> Any:
+        """What the compiled callable has (as torch.compile's module wrapper forwards it):
+        `gg.compile(model).parameters()`, `.eval()`, `.state_dict()`."""
+        fn = self.__dict__.get("fn")
+        if fn is None or name.startswith("__"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return getattr(fn, name)
+
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         """A compiled method (`@gg.compile` on a Module's `forward`): bound to its instance,
         which is then the first argument, part of the signature (and its modules' modes)."""

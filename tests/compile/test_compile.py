@@ -276,6 +276,18 @@ def test_a_container_of_tensors_is_refused_with_the_fix(pack):
         product(pack((x, y)))
 
 
+def test_a_compiled_module_answers_for_the_module():
+    """torch.compile(model) forwards attribute access to the model: users build the optimizer
+    from `compiled.parameters()` and switch `compiled.eval()`."""
+    model = gg.nn.Sequential(gg.nn.Linear(4, 3, dtype="float64", rng=1), gg.nn.Dropout(0.5))
+    compiled = gg.compile(model)
+    assert compiled.parameters() == model.parameters()
+    compiled.eval()
+    assert not model.training and compiled.state_dict().keys() == model.state_dict().keys()
+    with pytest.raises(AttributeError, match="bogus"):
+        _ = compiled.bogus
+
+
 def test_a_compiled_forward_method_binds_to_each_module():
     """`@gg.compile` on a Module's forward (torch.compile's decorator habit) was called without
     its instance ("missing argument x"); it binds now, one signature per instance, each
