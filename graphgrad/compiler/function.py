@@ -575,13 +575,13 @@ class CompiledFunction:
 
     def __init__(self, fn: Callable) -> None:
         self.fn = fn
-        # a module (gg.compile(model)) is named by its class and read through its forward
-        named = fn if hasattr(fn, "__name__") else getattr(fn, "forward", fn)
-        self.__name__ = getattr(named, "__name__", None) or "fn"
-        if named is not fn:  # a module's forward: named after the module's class
-            self.__name__ = type(fn).__name__
-        elif self.__name__ == "<lambda>":
-            self.__name__ = "fn"
+        forward = None if hasattr(fn, "__name__") else getattr(fn, "forward", None)
+        if forward is not None:  # a module (gg.compile(model)): its class's name, its forward's
+            named, self.__name__ = forward, type(fn).__name__  # signature
+        else:  # a function (a lambda or a partial: "fn")
+            named, self.__name__ = fn, getattr(fn, "__name__", "<lambda>")
+            if self.__name__ == "<lambda>":
+                self.__name__ = "fn"
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__wrapped__ = fn
         self._signature: inspect.Signature | None

@@ -53,6 +53,6 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
     """Clamp every gradient element into [-clip_value, clip_value], in place
     (torch.nn.utils.clip_grad_value_)."""
-    for g in _grads(parameters, "clip_grad_value_"):
-        with no_grad():
+    with no_grad():
+        for g in _grads(parameters, "clip_grad_value_"):
             g.copy_(g.device.xp.clip(g.data, -clip_value, clip_value))

@@ -100,14 +100,24 @@ class MaxResult(NamedTuple):
     indices: Tensor
 
 
+def _signed(negate: bool) -> Callable[[Tensor], Tensor]:
+    return _neg if negate else (lambda t: t)
+
+
+def _extreme_values(op: str, x: Tensor, axis, dim, keepdims, keepdim, negate: bool) -> Tensor:
+    """The values only (np.max, torch.amax; min as -max(-x)), keepdims from either spelling."""
+    sign = _signed(negate)
+    axes, keep = _axes(op, x, axis, dim, bool(keepdims) if keepdims is not None else False,
+                       keepdim or None)
+    return sign(_max_of(op, sign(x), axes, keep))
+
+
 def _extreme(op: str, x: Tensor, dim, keepdim: bool, axis, keepdims, negate: bool
              ) -> Tensor | MaxResult:
     """NumPy's spelling (no dim) gives the values; PyTorch's `dim` gives (values, indices)."""
-    sign = _neg if negate else (lambda t: t)
     if dim is None:
-        axes, keep = _axes(op, x, axis, None, bool(keepdims) if keepdims is not None else False,
-                           keepdim or None)
-        return sign(_max_of(op, sign(x), axes, keep))
+        return _extreme_values(op, x, axis, None, keepdims, keepdim, negate)
+    sign = _signed(negate)
     if axis is not None:
         raise ArgumentError(f"{op}: got both dim={dim!r} and axis={axis!r}; they are the same "
                             f"argument (PyTorch's and NumPy's spelling), give one")
@@ -149,9 +159,7 @@ def amax(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = Fa
          axis: int | tuple[int, ...] | None = None, keepdims: bool | None = None) -> Tensor:
     """Largest values over one or more axes (torch.amax, np.amax): always values only;
     gradient: g to the winners, tied winners share it."""
-    axes, keep = _axes("amax", x, axis, dim, bool(keepdims) if keepdims is not None else False,
-                       keepdim or None)
-    return _max_of("amax", x, axes, keep)
+    return _extreme_values("amax", x, axis, dim, keepdims, keepdim, negate=False)
 
 
 @declare(method=True)
@@ -159,9 +167,7 @@ def amin(x: Tensor, dim: int | tuple[int, ...] | None = None, keepdim: bool = Fa
          axis: int | tuple[int, ...] | None = None, keepdims: bool | None = None) -> Tensor:
     """Smallest values over one or more axes as -amax(-x) (torch.amin, np.amin); gradient: g to
     the winners, tied winners share it."""
-    axes, keep = _axes("amin", x, axis, dim, bool(keepdims) if keepdims is not None else False,
-                       keepdim or None)
-    return _neg(_max_of("amin", _neg(x), axes, keep))
+    return _extreme_values("amin", x, axis, dim, keepdims, keepdim, negate=True)
 
 
 def _count(x: Tensor, axes) -> int:
